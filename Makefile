@@ -1,0 +1,170 @@
+# libgreen: M:N green threads for unmodified pthread programs.
+#
+#   make            build build/libgreen.so (release, -O2), examples, bench programs
+#   make test       build everything and run every test (unit, integration, ebpf)
+#   make demo       run an example natively and under libgreen, eBPF comparison
+#   make bench      native vs libgreen (vs Go) benchmark table
+#   make debug      build/debug/libgreen.so with assertions, -O0
+#   make asan       unit tests + integration smoke under AddressSanitizer
+#   make deps       install the Debian packages we need (root)
+#
+# Quiet unless V=1.  Everything generated lives under build/.
+
+Q := $(if $(V),,@)
+BUILD ?= build
+CXX := g++
+CC := gcc
+
+DEB_PKGS := g++ make libboost-context-dev libunwind-dev libcriterion-dev \
+	libbpf-dev bpftool clang libelf-dev zlib1g-dev systemtap-sdt-dev python3
+# Files whose absence means a package is missing.
+DEP_FILES := /usr/include/boost/context/detail/fcontext.hpp \
+	/usr/lib/x86_64-linux-gnu/libboost_context.a \
+	/usr/include/libunwind.h /usr/include/criterion/criterion.h \
+	/usr/include/bpf/libbpf.h /usr/sbin/bpftool /usr/bin/clang \
+	/usr/include/gelf.h /usr/include/zlib.h \
+	/usr/include/x86_64-linux-gnu/sys/sdt.h
+MISSING_DEPS := $(strip $(foreach f,$(DEP_FILES),$(if $(wildcard $(f)),,$(f))))
+
+# ---- flags -----------------------------------------------------------------
+WARN := -Wall -Wextra -Werror
+COMMON := -fPIC -g -fvisibility=hidden -ftls-model=initial-exec \
+	-fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Icore
+MODE ?= release
+ifeq ($(MODE),debug)
+  OPT := -O0 -DGREEN_DEBUG=1
+else ifeq ($(MODE),asan)
+  OPT := -O1 -DGREEN_DEBUG=1 -fsanitize=address -DBOOST_USE_ASAN
+  SAN_LD := -fsanitize=address
+else
+  OPT := -O2
+endif
+CXXFLAGS := -std=c++20 $(WARN) $(COMMON) $(OPT) -fno-exceptions -fno-rtti
+LDLIBS_CORE := /usr/lib/x86_64-linux-gnu/libboost_context.a -ldl
+
+OUT := $(BUILD)$(if $(filter release,$(MODE)),,/$(MODE))
+CORE_SRC := $(wildcard core/*.cpp)
+SHIM_SRC := $(wildcard shim/*.cpp)
+PRELOAD_SRC := $(wildcard preload/*.cpp)
+CORE_OBJ := $(CORE_SRC:%.cpp=$(OUT)/obj/%.o)
+SHIM_OBJ := $(SHIM_SRC:%.cpp=$(OUT)/obj/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.cpp=$(OUT)/obj/%.o)
+
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)) \
+	$(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.cpp,$(OUT)/unit/%,$(wildcard tests/unit/*.cpp))
+ITEST_BIN := $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c)) \
+	$(patsubst tests/integration/%.cpp,$(BUILD)/itest/%,$(wildcard tests/integration/*.cpp))
+
+.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-ebpf \
+	bench demo debug asan clean deps check-deps format
+
+all: check-deps lib examples tools itest $(BENCH_BIN) ebpf
+
+lib: $(OUT)/libgreen.so
+
+check-deps:
+ifneq ($(MISSING_DEPS),)
+	@echo "missing: $(MISSING_DEPS) -> installing Debian packages"
+	$(Q)$(MAKE) --no-print-directory deps
+endif
+
+deps:
+	$(Q)if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install $(DEB_PKGS))"; exit 1; fi
+	$(Q)apt-get update -qq
+	$(Q)DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null
+
+$(OUT)/obj/%.o: %.cpp $(wildcard core/*.h shim/*.h preload/*.h)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CXX     $<")
+	$(Q)$(CXX) $(CXXFLAGS) -Ishim -Ipreload -c $< -o $@
+
+$(OUT)/libgreen_core.a: $(CORE_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/libgreen.so: $(CORE_OBJ) $(SHIM_OBJ) $(PRELOAD_OBJ) preload/libgreen.map
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CXX) -shared -o $@ $(CORE_OBJ) $(SHIM_OBJ) $(PRELOAD_OBJ) $(SAN_LD) \
+		-Wl,--version-script=preload/libgreen.map -Wl,-z,now -Wl,--no-undefined \
+		-Wl,--exclude-libs,ALL $(LDLIBS_CORE) -pthread -lunwind
+
+# Example "legacy" programs: plain C/C++ + pthreads, never a libgreen header.
+examples: $(EXAMPLES)
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@ -lm
+$(BUILD)/examples/%: examples/%.cpp
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CXX     $<")
+	$(Q)$(CXX) -std=c++20 -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
+
+# Integration-test programs: plain pthread programs, run natively and preloaded.
+itest: $(ITEST_BIN)
+$(BUILD)/itest/%: tests/integration/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@ -lm
+$(BUILD)/itest/%: tests/integration/%.cpp
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CXX     $<")
+	$(Q)$(CXX) -std=c++20 -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
+
+tools: $(TOOLS)
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
+
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@ -lm
+
+# Criterion unit tests of core, linked against the core archive (no preload).
+unit: $(UNIT_TESTS)
+$(OUT)/unit/%: tests/unit/%.cpp $(OUT)/libgreen_core.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CXX     $<")
+	$(Q)$(CXX) -std=c++20 $(WARN) -Wno-missing-field-initializers $(COMMON) $(OPT) $(SAN_LD) $< -o $@ \
+		$(OUT)/libgreen_core.a $(LDLIBS_CORE) -lcriterion
+
+ebpf: check-deps lib
+	$(Q)$(if $(wildcard ebpf/Makefile),$(MAKE) --no-print-directory -C ebpf BUILD=$(abspath $(BUILD))/ebpf)
+
+test: all unit
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-ebpf
+
+test-unit: unit
+	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 1; done
+
+test-integration: lib examples tools itest
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/integration/run.sh
+
+test-ebpf: ebpf
+	$(Q)$(if $(wildcard tests/ebpf/run.sh),BUILD=$(abspath $(BUILD)) bash tests/ebpf/run.sh)
+
+bench: all
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/run.sh
+
+demo: all
+	$(Q)BUILD=$(abspath $(BUILD)) bash examples/demo.sh
+
+debug:
+	$(Q)$(MAKE) --no-print-directory MODE=debug lib unit
+
+asan:
+	$(Q)$(MAKE) --no-print-directory MODE=asan lib unit
+	$(Q)set -e; for t in $(patsubst tests/unit/%.cpp,$(BUILD)/asan/unit/%,$(wildcard tests/unit/*.cpp)); do \
+		echo "== $$t"; ASAN_OPTIONS=detect_leaks=0 $$t --jobs 1; done
+
+format:
+	$(Q)clang-format -i core/*.cpp core/*.h shim/*.cpp shim/*.h preload/*.cpp preload/*.h
+
+clean:
+	$(Q)rm -rf $(BUILD)
+	$(Q)$(if $(wildcard ebpf/Makefile),$(MAKE) --no-print-directory -C ebpf clean BUILD=$(abspath $(BUILD))/ebpf)
+
+.DELETE_ON_ERROR:
