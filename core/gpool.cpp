@@ -1,0 +1,141 @@
+// G blocks: each G lives in one block of a single reserved arena, laid out
+// as [static TLS | struct pthread | G] (see tls.cpp), so pthread_t -> G is
+// arithmetic and is_green() is a range check.
+//
+// Invariants:
+//  - Blocks are never unmapped: a dead G goes to its P's free cache (up to
+//    GFREE_LOCAL) or the global free list and is reused, with its TCB and,
+//    for default-size stacks, its stack (as Go keeps dead Gs in gFree).
+//  - Memory of stacks parked on the global list beyond GFREE_WARM is given
+//    back with MADV_DONTNEED; the reservation is kept for reuse.
+//  - A block in a free list has status idle; handles to it are invalid.
+#include <string.h>
+
+#include <boost/context/detail/fcontext.hpp>
+
+#include "internal.h"
+#include "os.h"
+
+namespace green {
+
+namespace {
+
+constexpr size_t ARENA_BLOCKS = size_t(1) << 24;  // 16M Gs alive at most
+constexpr int GFREE_LOCAL = 64;
+constexpr int GFREE_WARM = 256;
+
+char* arena = nullptr;
+size_t block_size = 0;
+std::atomic<size_t> next_fresh{0};
+lock free_mu;
+G* free_list = nullptr;
+int free_count = 0;
+std::atomic<uint64_t> next_id{1};
+
+G* block_g(char* block) { return reinterpret_cast<G*>(block + tls_block_size()); }
+
+bool arena_init() {
+  if (arena) return true;
+  block_size = (tls_block_size() + sizeof(G) + 63) & ~size_t(63);
+  arena = static_cast<char*>(os::mmap_anon(block_size * ARENA_BLOCKS, true));
+  return arena != nullptr;
+}
+
+G* fresh_block() {
+  if (!arena && !arena_init()) return nullptr;
+  size_t i = next_fresh.fetch_add(1, std::memory_order_relaxed);
+  if (i >= ARENA_BLOCKS) return nullptr;
+  char* block = arena + i * block_size;
+  G* g = block_g(block);
+  g->magic = G_MAGIC;
+  g->slot = (uint32_t)i;
+  g->owner_id = 0x40000000 | (int)i;
+  tls_setup(g, block);
+  return g;
+}
+
+G* take_free(size_t stack_size) {
+  M* m = getm();
+  P* p = m ? m->p : nullptr;
+  if (p && p->gfree && p->gfree->stack.size == stack_size) {
+    G* g = p->gfree;
+    p->gfree = g->schedlink;
+    p->ngfree--;
+    return g;
+  }
+  lock_guard l(free_mu);
+  G* g = free_list;
+  if (g) {
+    free_list = g->schedlink;
+    free_count--;
+  }
+  return g;
+}
+
+}  // namespace
+
+bool g_in_arena(const void* p) {
+  auto* c = static_cast<const char*>(p);
+  return arena && c >= arena && c < arena + block_size * next_fresh.load(std::memory_order_acquire);
+}
+
+G* g_from_handle(pthread_t t) {
+  char* tcb = reinterpret_cast<char*>(t);
+  if (!g_in_arena(tcb)) return nullptr;
+  char* block = tcb - tls_tcb_offset();
+  if ((size_t)(block - arena) % block_size) return nullptr;
+  G* g = block_g(block);
+  if (g->magic != G_MAGIC || g->status.load(std::memory_order_acquire) == gstatus::idle)
+    return nullptr;
+  return g;
+}
+
+G* galloc(size_t stack_size, void* user_stack, size_t guard) {
+  G* g = take_free(user_stack ? 0 : stack_size);
+  bool reused = g != nullptr;
+  if (!g) g = fresh_block();
+  if (!g) return nullptr;
+  if (reused) tls_reset(g);
+  bool stack_fits = !user_stack && g->stack.base && g->stack.size == stack_size &&
+                    !g->stack.user && g->stack.guard >= guard;
+  if (!stack_fits) {
+    stack_free(&g->stack);
+    if (user_stack) {
+      g->stack = stack_desc{static_cast<char*>(user_stack), stack_size, 0, true, false};
+    } else if (!stack_alloc(&g->stack, stack_size, guard)) {
+      gfree(g);
+      return nullptr;
+    }
+  }
+  g->id = next_id.fetch_add(1, std::memory_order_relaxed);
+  g->status.store(gstatus::waiting, std::memory_order_relaxed);
+  g->schedlink = nullptr;
+  g->m = nullptr;
+  g->name[0] = 0;
+  g->is_main = false;
+  g->result = nullptr;
+  g->joining = nullptr;
+  g->ctx = boost::context::detail::make_fcontext(g->stack.base + g->stack.size, g->stack.size,
+                                                  g_entry);
+  return g;
+}
+
+void gfree(G* g) {
+  if (g->stack.user) stack_free(&g->stack);
+  g->status.store(gstatus::idle, std::memory_order_release);
+  M* m = getm();
+  P* p = m ? m->p : nullptr;
+  if (p && p->ngfree < GFREE_LOCAL && g->stack.base) {
+    g->schedlink = p->gfree;
+    p->gfree = g;
+    p->ngfree++;
+    return;
+  }
+  lock_guard l(free_mu);
+  if (free_count >= GFREE_WARM) stack_release_memory(&g->stack);
+  g->schedlink = free_list;
+  free_list = g;
+  free_count++;
+}
+
+}  // namespace green

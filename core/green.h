@@ -1,0 +1,88 @@
+// core's public interface: the only header shim/ and preload/ include.
+//
+// A thread handle is the G's thread pointer (its TCB), exactly what
+// pthread_self() returns on that G; glibc code that compares pthread_self()
+// with its own THREAD_SELF therefore sees one identity. Handles that are not
+// Gs (threads made by the real pthread_create before start()) are reported by
+// is_green() == false and left to glibc by the shim.
+//
+// Every function returns 0 or a positive errno value, as pthreads does.
+// Blocking functions park the calling G; called outside a G (an M's g0, a
+// thread libgreen did not create, or before start()) they block the OS
+// thread on a futex instead, so every primitive works in every context.
+#pragma once
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+namespace green {
+
+using os_thread_create_fn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+
+struct config {
+  int procs = 1;                    // number of Ps (GREEN_PROCS)
+  size_t stack_size = 8 << 20;      // default G stack (GREEN_STACK_SIZE)
+  bool stats = false;               // print counters at exit (GREEN_STATS)
+  os_thread_create_fn os_thread_create = nullptr;  // real pthread_create, for Ms
+};
+
+// ---- runtime lifecycle (runtime.cpp) ----
+int start(const config& cfg);  // once per process; EBUSY if already started
+bool started();
+// Runs main as the first G; the calling OS thread becomes an M and never
+// returns. main's return value goes to exit().
+[[noreturn]] void run_main(int (*main)(int, char**, char**), int argc, char** argv, char** envp);
+// Runs fn(arg) as a G and waits for it from the calling (non-G) OS thread.
+int run(void* (*fn)(void*), void* arg, void** result);
+
+// ---- threads (thread.cpp) ----
+struct thread_attr {
+  size_t stack_size = 0;       // 0: config default
+  void* stack_addr = nullptr;  // user-supplied stack (lowest address), or nullptr
+  size_t guard_size = 4096;
+  bool detached = false;
+};
+int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), void* arg);
+bool is_green(pthread_t t);
+bool on_green();  // is the caller running on a G?
+int thread_join(pthread_t t, void** result, const struct timespec* abstime, clockid_t clock,
+                bool try_only);
+int thread_detach(pthread_t t);
+[[noreturn]] void thread_exit(void* result);
+void yield();
+int thread_setname(pthread_t t, const char* name);
+int thread_getname(pthread_t t, char* buf, size_t len);
+int thread_stack(pthread_t t, void** addr, size_t* size, size_t* guard, bool* detached);
+
+// ---- parking lot (parking.cpp) ----
+enum class park_result { woken, invalid, timeout };
+using park_validate_fn = bool (*)(const void* addr, const void* ctx);
+// Queue the caller on addr if validate(addr, ctx) holds (checked under the
+// bucket lock) and sleep until unparked or the absolute deadline passes
+// (deadline_ns <= 0: none).
+park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
+                 clockid_t clock);
+int unpark_one(const void* addr);  // returns the number woken (0 or 1)
+int unpark_all(const void* addr);
+
+// ---- pthread objects (mutex.cpp, cond.cpp, once.cpp, keys.cpp) ----
+int mutex_lock(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clock);
+int mutex_trylock(pthread_mutex_t* m);
+int mutex_unlock(pthread_mutex_t* m);
+bool mutex_is_native(const pthread_mutex_t* m);  // robust/pshared/PI/PP: glibc's job for now
+int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime, bool use_clock,
+              clockid_t clock);
+int cond_signal(pthread_cond_t* c);
+int cond_broadcast(pthread_cond_t* c);
+bool cond_is_native(const pthread_cond_t* c);
+int once(pthread_once_t* o, void (*init)());
+int key_create(pthread_key_t* key, void (*destructor)(void*));
+int key_delete(pthread_key_t key);
+void* getspecific(pthread_key_t key);
+int setspecific(pthread_key_t key, const void* value);
+
+// ---- statistics (stats.cpp) ----
+void stats_print();
+
+}  // namespace green

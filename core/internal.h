@@ -1,0 +1,222 @@
+// Runtime-internal types shared by core's files: G, M, P and the scheduler
+// globals. Nothing outside core/ includes this (tests reach it through
+// tests/unit, which link the core archive, as Go's export_test.go does).
+//
+// Ownership, in the Go manner:
+//   G   a green thread. Its fields are written by the M running it, or, when
+//       it is not running, by whoever holds it (a run queue, a parking-lot
+//       bucket, the joiner after exit). `ctx` is valid only while the G is
+//       not running, and is written by g0 right after the G switched away.
+//   M   an OS thread made with the real pthread_create. It owns its g0 stack
+//       (the OS thread's own stack) and, while running Gs, exactly one P.
+//   P   a scheduling slot: local run queue + runnext + free-G cache. Only the
+//       M holding the P pushes to its queue; any M may steal from the head.
+#pragma once
+#include <boost/context/detail/fcontext.hpp>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <atomic>
+
+#include "check.h"
+#include "green.h"
+#include "lock.h"
+
+namespace green {
+
+using boost::context::detail::fcontext_t;
+using boost::context::detail::transfer_t;
+
+struct M;
+struct P;
+struct key_store;
+
+enum class gstatus : uint32_t {
+  idle,      // in a free list; no stack frames live
+  runnable,  // on a run queue; ctx valid
+  running,   // on an M; ctx invalid
+  waiting,   // parked; ctx valid; owned by the wait queue / timer
+  dead,      // finished; waiting for join or reclaim
+};
+
+// Join protocol: join_state moves JOINABLE -> {DETACHED | JOINING} ->
+// EXITED; the G whose state reaches EXITED is reclaimed by its joiner, a
+// DETACHED G by g0 at exit. See thread.cpp.
+enum : uint32_t { JOIN_JOINABLE, JOIN_DETACHED, JOIN_JOINING, JOIN_EXITED };
+
+struct stack_desc {
+  char* base = nullptr;  // lowest usable address
+  size_t size = 0;       // usable bytes above base
+  size_t guard = 0;      // guard bytes just below base (ours), 0 for user stacks
+  bool user = false;     // supplied by the application: never reused or freed
+  bool pooled = false;   // came from the default-size pool
+};
+
+struct G {
+  uint64_t magic;
+  fcontext_t ctx;            // saved context (not running)
+  M* m;                      // M running this G (valid while running)
+  std::atomic<gstatus> status;
+  uint64_t id;               // unique, never reused
+  uint32_t slot;             // index of this G's block in the arena
+  int owner_id;              // 32-bit identity stored in mutex owner fields
+  void* tcb;                 // thread pointer == pthread_t
+  stack_desc stack;
+  void* (*fn)(void*);
+  void* arg;
+  void* result;
+  std::atomic<uint32_t> join_state;
+  G* schedlink;              // run queue / free list link
+  key_store* keys;           // pthread_getspecific values (lazily allocated)
+  char name[16];
+  G* joining;                // the G this one waits to join (EDEADLK check)
+  bool is_main;
+  bool tls_ready;            // _dl_allocate_tls done for this block
+};
+
+constexpr uint64_t G_MAGIC = 0x67726565'6e5f6721ull;  // "green_g!"
+
+// Local run queue: bounded ring, single producer (the owning P's M),
+// multiple consumers (owner and thieves) via CAS on head. As Go's runq.
+constexpr uint32_t RUNQ_SIZE = 256;
+struct runq {
+  std::atomic<uint32_t> head{0};
+  std::atomic<uint32_t> tail{0};
+  std::atomic<G*> slots[RUNQ_SIZE];
+  std::atomic<G*> runnext{nullptr};
+};
+
+struct P {
+  int id;
+  M* m;                 // owning M, nullptr when idle
+  P* link;              // idle list
+  runq q;
+  G* gfree = nullptr;   // dead Gs kept for reuse, with their stacks
+  int ngfree = 0;
+  uint32_t schedtick = 0;
+};
+
+struct switch_req;  // what g0 does after a G switched to it (sched.cpp)
+
+struct M {
+  int id;
+  int tid;
+  void* tcb;             // this OS thread's own (NPTL) thread pointer
+  fcontext_t g0ctx;      // g0's context while a G runs
+  G* curg;
+  P* p;
+  P* nextp;              // P handed over by startm
+  M* link;               // idle list
+  bool spinning;
+  note park;             // sleep while idle
+  uint32_t rand;
+};
+
+// Scheduler globals. `lock` protects the global run queue and the idle P
+// and M lists; counters are atomics read without it.
+struct sched_t {
+  lock mu;
+  G* runq_head = nullptr;
+  G* runq_tail = nullptr;
+  std::atomic<int> runq_size{0};
+  P* pidle = nullptr;
+  std::atomic<int> npidle{0};
+  M* midle = nullptr;
+  int nmidle = 0;
+  std::atomic<int> nmspinning{0};
+  std::atomic<int> mcount{0};
+  P* allp = nullptr;  // array of nprocs
+  int nprocs = 0;
+  std::atomic<bool> started{false};
+  config cfg;
+};
+extern sched_t sched;
+
+struct stats_t {
+  std::atomic<uint64_t> gs_created{0};
+  std::atomic<int64_t> live_gs{0};
+  std::atomic<int64_t> peak_gs{0};
+  std::atomic<uint64_t> ms_created{0};
+  std::atomic<uint64_t> steals{0};
+  std::atomic<uint64_t> parks{0};
+  std::atomic<uint64_t> switches{0};
+};
+extern stats_t stats;
+
+// ---- current context (sched.cpp) ----
+// Each TCB (every G's and every M's own) has its own copy of these, since
+// libgreen's TLS lives in the static TLS block like everyone's.
+extern __thread G* tls_g;  // non-null only on a G's TCB
+extern __thread M* tls_m;  // non-null only on an M's own TCB (g0)
+inline G* getg() { return tls_g; }
+inline M* getm() {
+  G* g = tls_g;
+  return g ? g->m : tls_m;
+}
+
+// ---- sched.cpp ----
+void sched_init(const config& cfg);
+void ready(G* g);                       // make a waiting/new G runnable
+void park_current(lock* unlock_after);  // current G -> waiting; g0 releases the lock
+void gosched();                         // current G -> runnable, let others run
+[[noreturn]] void goexit_to_g0();        // current G is dead; g0 finishes it
+[[noreturn]] void mstart_current(G* first);  // calling OS thread becomes an M
+void wakep();
+int64_t nanotime();
+void g_entry(transfer_t t);             // first frame of every G
+void timers_changed(int64_t when);      // a timer earlier than before was added
+
+// ---- thread.cpp ----
+void thread_finish(G* g);               // on g0, after g switched away dead
+
+// ---- runq.cpp ----
+void runq_put(P* p, G* g, bool next);
+G* runq_get(P* p);
+G* runq_steal(P* thief, P* victim, bool steal_runnext);
+bool runq_empty(const P* p);
+void globrunq_put(G* g);          // caller holds sched.mu
+G* globrunq_get(P* p, int max);   // caller holds sched.mu
+
+// ---- gpool.cpp: G blocks (TCB + static TLS + G), ids, reuse ----
+G* galloc(size_t stack_size, void* user_stack, size_t guard);  // nullptr: EAGAIN
+void gfree(G* g);                 // back to a free list (called on g0 or by joiner)
+G* g_from_handle(pthread_t t);    // nullptr if t is not one of our Gs
+bool g_in_arena(const void* p);
+
+// ---- tls.cpp: per-G thread control block ----
+bool tls_init();                  // read glibc's static TLS geometry; false: unsupported
+size_t tls_block_size();          // bytes before the G struct in a block
+size_t tls_tcb_offset();          // tcb = block + offset
+void tls_setup(G* g, char* block);  // first use of a block
+void tls_reset(G* g);             // reuse of a block for a new G
+void tls_enter(G* g, M* m);       // about to run g on m: thread pointer, tid
+void tls_start_thread();          // on the new G itself: locale, errno
+void tls_run_dtors();             // C++ thread_local destructors of the current G
+
+// ---- stack.cpp ----
+bool stack_alloc(stack_desc* s, size_t size, size_t guard);
+void stack_free(stack_desc* s);
+void stack_release_memory(stack_desc* s);  // keep the reservation, drop pages
+
+// ---- timer.cpp ----
+struct timer {
+  int64_t when = 0;  // CLOCK_MONOTONIC ns
+  void (*fire)(timer*) = nullptr;
+  int index = -1;    // position in the heap, -1 when not queued
+  std::atomic<int> state{0};
+};
+void timer_add(timer* t);
+void timer_cancel(timer* t);   // returns once the timer will not fire or has fired
+int64_t timers_next();         // earliest deadline or INT64_MAX
+void timers_run(int64_t now);  // fire every expired timer
+bool timers_pending();
+
+// ---- keys.cpp ----
+void keys_run_destructors();  // current context's values
+
+// ---- stats.cpp ----
+void stats_g_created();
+void stats_g_exited();
+
+}  // namespace green

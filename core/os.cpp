@@ -1,0 +1,81 @@
+// Invariants: nothing here blocks except futex_wait*, and nothing here calls
+// a libc function that libgreen interposes. clock_gettime is used through
+// the vDSO (libgreen never interposes it).
+#include "os.h"
+
+#include <asm/prctl.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+
+namespace green::os {
+
+int gettid() { return (int)syscall6(SYS_gettid); }
+
+int futex_wait(const void* addr, uint32_t expected, const struct timespec* rel) {
+  return (int)syscall6(SYS_futex, (long)addr, FUTEX_WAIT_PRIVATE, expected, (long)rel);
+}
+
+int futex_wait_abs(const void* addr, uint32_t expected, int64_t deadline_ns, clockid_t clock) {
+  if (deadline_ns <= 0) return futex_wait(addr, expected, nullptr);
+  struct timespec ts = {(time_t)(deadline_ns / 1000000000), (long)(deadline_ns % 1000000000)};
+  int op = FUTEX_WAIT_BITSET_PRIVATE | (clock == CLOCK_REALTIME ? FUTEX_CLOCK_REALTIME : 0);
+  return (int)syscall6(SYS_futex, (long)addr, op, expected, (long)&ts, 0, FUTEX_BITSET_MATCH_ANY);
+}
+
+int futex_wake(const void* addr, int count) {
+  return (int)syscall6(SYS_futex, (long)addr, FUTEX_WAKE_PRIVATE, count);
+}
+
+void* mmap_anon(size_t len, bool noreserve) {
+  long flags = MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0);
+  long r = syscall6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (r < 0 && r > -4096) return nullptr;
+  return (void*)r;
+}
+
+int munmap(void* addr, size_t len) { return (int)syscall6(SYS_munmap, (long)addr, (long)len); }
+int madvise(void* addr, size_t len, int advice) {
+  return (int)syscall6(SYS_madvise, (long)addr, (long)len, advice);
+}
+int mprotect(void* addr, size_t len, int prot) {
+  return (int)syscall6(SYS_mprotect, (long)addr, (long)len, prot);
+}
+
+void write_all(int fd, const char* buf, size_t len) {
+  while (len > 0) {
+    long n = syscall6(SYS_write, fd, (long)buf, (long)len);
+    if (n == -EINTR) continue;
+    if (n <= 0) return;
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+int64_t now_ns(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bool have_fsgsbase() {
+  static int cached = -1;
+  if (cached < 0) cached = (getauxval(AT_HWCAP2) & (1 << 1)) ? 1 : 0;  // HWCAP2_FSGSBASE
+  return cached == 1;
+}
+
+void set_thread_pointer(void* tp) {
+  if (__builtin_expect(have_fsgsbase(), 1))
+    asm volatile("wrfsbase %0" ::"r"(tp) : "memory");
+  else
+    syscall6(SYS_arch_prctl, ARCH_SET_FS, (long)tp);
+}
+
+void* thread_pointer() {
+  void* tp;
+  asm volatile("mov %%fs:0x10, %0" : "=r"(tp));  // tcbhead_t.self
+  return tp;
+}
+
+}  // namespace green::os

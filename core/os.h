@@ -1,0 +1,38 @@
+// Raw system calls for the runtime. core never calls an interposable libc
+// name for these (read/write/futex/...): those may be ours, or block a G.
+// Every wrapper returns -errno on failure, as the kernel does.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+namespace green::os {
+
+inline long syscall6(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
+                     long f = 0) {
+  long ret;
+  register long r10 asm("r10") = d;
+  register long r8 asm("r8") = e;
+  register long r9 asm("r9") = f;
+  asm volatile("syscall"
+               : "=a"(ret)
+               : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+               : "rcx", "r11", "memory");
+  return ret;
+}
+
+int gettid();
+int futex_wait(const void* addr, uint32_t expected, const struct timespec* rel);
+int futex_wait_abs(const void* addr, uint32_t expected, int64_t deadline_ns, clockid_t clock);
+int futex_wake(const void* addr, int count);
+void* mmap_anon(size_t len, bool noreserve);  // nullptr on failure
+int munmap(void* addr, size_t len);
+int madvise(void* addr, size_t len, int advice);
+int mprotect(void* addr, size_t len, int prot);
+void write_all(int fd, const char* buf, size_t len);
+int64_t now_ns(clockid_t clock);  // vDSO clock_gettime (not interposed)
+void set_thread_pointer(void* tp);
+void* thread_pointer();
+
+}  // namespace green::os

@@ -1,0 +1,183 @@
+// The parking lot: one address-keyed table of wait queues on which every
+// blocking primitive parks (mutex, cond, once, join, ...), as Go's semaphore
+// table or WebKit's ParkingLot.
+//
+// Invariants:
+//  - A waiter is queued in the bucket of its address, FIFO, and only while
+//    its `state` is WAITING; whoever dequeues it (unpark or timeout) sets the
+//    final state under the bucket lock, so exactly one of them wins.
+//  - validate() runs under the bucket lock, before queueing: an unparker that
+//    changes the state validate() reads and then takes the bucket lock can
+//    never miss a waiter (no lost wake-ups).
+//  - A G waiter's bucket lock is released by g0 after the G's context is
+//    saved (park_current): when an unparker finds it, it can be resumed.
+//  - A waiter record lives on the waiter's stack. A G waiter cannot run
+//    before ready(), so its record is valid until then; an OS-thread waiter
+//    may return as soon as it sees its state change, so unparkers touch
+//    nothing but the futex word after that store.
+//  - Callers outside a G (an M's g0, a thread libgreen did not create, or
+//    before the runtime starts) block their OS thread on the state word.
+#include <errno.h>
+
+#include "internal.h"
+#include "os.h"
+#include "probes.h"
+
+namespace green {
+
+namespace {
+
+enum : uint32_t { WAITING, WOKEN, TIMED_OUT };
+
+struct bucket;
+
+struct waiter {
+  const void* addr;
+  waiter* next;
+  waiter* prev;
+  G* g;
+  bucket* b;
+  std::atomic<uint32_t> state{WAITING};
+  timer t;
+};
+
+struct alignas(64) bucket {
+  lock mu;
+  waiter* head = nullptr;
+  waiter* tail = nullptr;
+};
+
+constexpr int TABLE_BITS = 12;
+bucket table[1 << TABLE_BITS];
+
+bucket& bucket_for(const void* addr) {
+  uint64_t h = (reinterpret_cast<uintptr_t>(addr) >> 3) * 0x9e3779b97f4a7c15ull;
+  return table[h >> (64 - TABLE_BITS)];
+}
+
+void enqueue(bucket& b, waiter* w) {
+  w->next = nullptr;
+  w->prev = b.tail;
+  if (b.tail)
+    b.tail->next = w;
+  else
+    b.head = w;
+  b.tail = w;
+}
+
+void dequeue(bucket& b, waiter* w) {
+  if (w->prev)
+    w->prev->next = w->next;
+  else
+    b.head = w->next;
+  if (w->next)
+    w->next->prev = w->prev;
+  else
+    b.tail = w->prev;
+}
+
+void on_timeout(timer* t) {
+  waiter* w = reinterpret_cast<waiter*>(reinterpret_cast<char*>(t) - offsetof(waiter, t));
+  bucket& b = *w->b;
+  G* g = nullptr;
+  b.mu.acquire();
+  if (w->state.load(std::memory_order_relaxed) == WAITING) {
+    dequeue(b, w);
+    w->state.store(TIMED_OUT, std::memory_order_release);
+    g = w->g;
+  }
+  b.mu.release();
+  if (g) ready(g);
+}
+
+int64_t to_monotonic(int64_t deadline, clockid_t clock) {
+  if (clock == CLOCK_MONOTONIC) return deadline;
+  return deadline - os::now_ns(clock) + os::now_ns(CLOCK_MONOTONIC);
+}
+
+// Wake the first waiter on addr (all of them if all); returns how many.
+int unpark(const void* addr, bool all) {
+  bucket& b = bucket_for(addr);
+  int n = 0;
+  for (;;) {
+    G* gs[32];
+    std::atomic<uint32_t>* os_waiters[32];
+    int ng = 0, nos = 0;
+    bool more = false;
+    b.mu.acquire();
+    for (waiter* w = b.head; w;) {
+      waiter* next = w->next;
+      if (w->addr == addr) {
+        if (ng == 32 || nos == 32) {
+          more = true;
+          break;
+        }
+        dequeue(b, w);
+        if (w->g)
+          gs[ng++] = w->g;
+        else
+          os_waiters[nos++] = &w->state;
+        w->state.store(WOKEN, std::memory_order_release);
+        if (!all) break;
+      }
+      w = next;
+    }
+    b.mu.release();
+    for (int i = 0; i < nos; i++) os::futex_wake(os_waiters[i], 1);
+    for (int i = 0; i < ng; i++) ready(gs[i]);
+    n += ng + nos;
+    if (!more) return n;
+  }
+}
+
+}  // namespace
+
+park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
+                 clockid_t clock) {
+  bucket& b = bucket_for(addr);
+  waiter w;
+  w.addr = addr;
+  w.b = &b;
+  w.g = sched.started.load(std::memory_order_relaxed) ? getg() : nullptr;
+  if (deadline_ns > 0 && os::now_ns(clock) >= deadline_ns) {
+    b.mu.acquire();
+    bool valid = !validate || validate(addr, ctx);
+    b.mu.release();
+    return valid ? park_result::timeout : park_result::invalid;
+  }
+  b.mu.acquire();
+  if (validate && !validate(addr, ctx)) {
+    b.mu.release();
+    return park_result::invalid;
+  }
+  enqueue(b, &w);
+  if (w.g) {
+    if (deadline_ns > 0) {
+      w.t.when = to_monotonic(deadline_ns, clock);
+      w.t.fire = on_timeout;
+      timer_add(&w.t);
+    }
+    GREEN_PROBE2(park, w.g->id, addr);
+    park_current(&b.mu);
+    if (deadline_ns > 0) timer_cancel(&w.t);
+  } else {
+    b.mu.release();
+    while (w.state.load(std::memory_order_acquire) == WAITING) {
+      int r = os::futex_wait_abs(&w.state, WAITING, deadline_ns, clock);
+      if (r == -ETIMEDOUT) {
+        lock_guard l(b.mu);
+        if (w.state.load(std::memory_order_relaxed) == WAITING) {
+          dequeue(b, &w);
+          w.state.store(TIMED_OUT, std::memory_order_relaxed);
+        }
+      }
+    }
+  }
+  return w.state.load(std::memory_order_acquire) == TIMED_OUT ? park_result::timeout
+                                                              : park_result::woken;
+}
+
+int unpark_one(const void* addr) { return unpark(addr, false); }
+int unpark_all(const void* addr) { return unpark(addr, true); }
+
+}  // namespace green

@@ -1,0 +1,447 @@
+// The scheduler: Ms running Gs on Ps, in the manner of Go's proc.go.
+//
+// Switching. A G never switches to another G directly: it jumps to its M's
+// g0 (switch_to_g0) with a switch_req saying what g0 must do once the G's
+// context is saved (requeue it, release the lock that protects the wait
+// queue it sits on, or finish it). Only after that can another M see the G,
+// so no G is ever resumed before its context is complete. g0 then picks the
+// next G (find_runnable) and jumps to it after switching the thread pointer
+// to the G's own TCB (tls_enter); back on g0 it switches it to the M's own.
+//
+// Spinning Ms (as Go): an M without work that looks for Gs to steal is
+// "spinning". ready() wakes an idle P/M only if no M is spinning (wakep);
+// a spinning M that finds work stops spinning and, if it was the last one,
+// wakes another (resetspinning). An M that gives up re-checks every run
+// queue after it stopped spinning, so work submitted while it was spinning
+// is never lost. Idle Ms sleep on a futex (note); they never busy-wait.
+//
+// Timers: an idle M takes the "timer M" role when timers are pending and
+// sleeps until the earliest deadline; timer_add pokes it (or an idle M)
+// when a new timer is earlier. Running Ms also run expired timers whenever
+// they schedule.
+//
+// Contracts: find_runnable/execute/stopm run on g0 only; ready may run
+// anywhere (a G, g0, a foreign OS thread); park_current/gosched/
+// goexit_to_g0 run on a G only.
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <new>
+
+#include "internal.h"
+#include "os.h"
+#include "probes.h"
+
+namespace green {
+
+using boost::context::detail::jump_fcontext;
+
+sched_t sched;
+__thread G* tls_g;
+__thread M* tls_m;
+
+namespace {
+
+enum class req_kind { yield, park, exit };
+}  // namespace
+
+struct switch_req {
+  req_kind kind;
+  lock* unlock;
+};
+
+namespace {
+
+M* timer_m = nullptr;  // idle M sleeping until the next timer (sched.mu)
+int64_t timer_m_deadline = 0;
+
+uint32_t fastrand(M* m) {
+  uint32_t x = m->rand;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  m->rand = x;
+  return x;
+}
+
+// ---- P and M lists (sched.mu held) ----
+void pidleput(P* p) {
+  p->m = nullptr;
+  p->link = sched.pidle;
+  sched.pidle = p;
+  sched.npidle.fetch_add(1, std::memory_order_relaxed);
+}
+
+P* pidleget() {
+  P* p = sched.pidle;
+  if (p) {
+    sched.pidle = p->link;
+    sched.npidle.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return p;
+}
+
+void mput(M* m) {
+  m->link = sched.midle;
+  sched.midle = m;
+  sched.nmidle++;
+}
+
+M* mget() {
+  M* m = sched.midle;
+  if (m) {
+    sched.midle = m->link;
+    sched.nmidle--;
+  }
+  return m;
+}
+
+void mremove(M* m) {
+  for (M** pp = &sched.midle; *pp; pp = &(*pp)->link) {
+    if (*pp == m) {
+      *pp = m->link;
+      sched.nmidle--;
+      return;
+    }
+  }
+}
+
+void acquirep(M* m, P* p) {
+  GREEN_CHECK(!m->p && !p->m, "acquirep: P or M already bound");
+  m->p = p;
+  p->m = m;
+}
+
+void releasep(M* m) {
+  m->p->m = nullptr;
+  m->p = nullptr;
+}
+
+[[noreturn]] void schedule_loop(M* m);
+
+void* mstart(void* arg) {
+  M* m = static_cast<M*>(arg);
+  m->tid = os::gettid();
+  m->tcb = os::thread_pointer();
+  tls_m = m;
+  GREEN_PROBE2(m_create, m->id, m->tid);
+  P* p = m->nextp;
+  m->nextp = nullptr;
+  acquirep(m, p);
+  schedule_loop(m);
+}
+
+M* allocm() {
+  M* m = static_cast<M*>(calloc(1, sizeof(M)));
+  GREEN_CHECK(m, "out of memory for an M");
+  m->id = sched.mcount.fetch_add(1, std::memory_order_relaxed);
+  m->rand = 0x9e3779b9u * (uint32_t)(m->id + 1);
+  stats.ms_created.fetch_add(1, std::memory_order_relaxed);
+  return m;
+}
+
+void newm(P* p, bool spinning) {
+  M* m = allocm();
+  m->nextp = p;
+  m->spinning = spinning;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  int err = sched.cfg.os_thread_create(&t, &attr, mstart, m);
+  pthread_attr_destroy(&attr);
+  if (err != 0) {
+    diag("libgreen: cannot create an OS thread for a P (error %d); running with fewer\n", err);
+    {
+      lock_guard l(sched.mu);
+      pidleput(p);
+    }
+    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_relaxed);
+    free(m);
+  }
+}
+
+// Bind an idle M (or a new one) to p, or to an idle P if p is null.
+void startm(P* p, bool spinning) {
+  sched.mu.acquire();
+  if (!p) p = pidleget();
+  if (!p) {
+    sched.mu.release();
+    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  M* m = mget();
+  if (m) {
+    m->spinning = spinning;
+    m->nextp = p;
+  }
+  sched.mu.release();
+  if (!m) {
+    newm(p, spinning);
+    return;
+  }
+  m->park.wakeup();
+}
+
+void resetspinning(M* m) {
+  m->spinning = false;
+  if (sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1) wakep();
+}
+
+// Sleep until given a P (returns with m->p set). Runs timers meanwhile.
+void stopm(M* m) {
+  for (;;) {
+    sched.mu.acquire();
+    m->nextp = nullptr;
+    m->park.clear();
+    mput(m);
+    int64_t deadline = 0;
+    if (!timer_m && timers_pending()) {
+      timer_m = m;
+      deadline = timer_m_deadline = timers_next();
+    }
+    sched.mu.release();
+    m->park.sleep(deadline);
+    sched.mu.acquire();
+    if (timer_m == m) timer_m = nullptr;
+    P* p = m->nextp;
+    if (p) {
+      m->nextp = nullptr;
+      sched.mu.release();
+      acquirep(m, p);
+      return;
+    }
+    mremove(m);  // woken by a timer deadline or a poke, not by startm
+    p = timers_pending() || sched.runq_size.load(std::memory_order_relaxed) ? pidleget() : nullptr;
+    sched.mu.release();
+    if (p) {
+      acquirep(m, p);
+      return;
+    }
+    // Every P is busy: fire due timers here; their Gs go to the global
+    // queue, where the busy Ms look at their next schedule.
+    if (timers_pending()) timers_run(nanotime());
+  }
+}
+
+G* steal_work(M* m) {
+  P* p = m->p;
+  for (int round = 0; round < 4; round++) {
+    uint32_t start = fastrand(m) % sched.nprocs;
+    for (int i = 0; i < sched.nprocs; i++) {
+      P* victim = &sched.allp[(start + i) % sched.nprocs];
+      if (victim == p) continue;
+      if (G* g = runq_steal(p, victim, round == 3)) return g;
+    }
+  }
+  return nullptr;
+}
+
+// Find a G to run; block (stopm) until there is one. Returns with m->p set.
+G* find_runnable(M* m) {
+top:
+  P* p = m->p;
+  if (timers_pending()) timers_run(nanotime());
+  if (p->schedtick % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    lock_guard l(sched.mu);
+    if (G* g = globrunq_get(p, 1)) return g;
+  }
+  if (G* g = runq_get(p)) return g;
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    lock_guard l(sched.mu);
+    if (G* g = globrunq_get(p, 0)) return g;
+  }
+  int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
+  if (sched.nprocs > 1 &&
+      (m->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy)) {
+    if (!m->spinning) {
+      m->spinning = true;
+      sched.nmspinning.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (G* g = steal_work(m)) return g;
+  }
+  // Nothing to do: give up the P.
+  sched.mu.acquire();
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    G* g = globrunq_get(p, 0);
+    sched.mu.release();
+    return g;
+  }
+  releasep(m);
+  pidleput(p);
+  sched.mu.release();
+  if (m->spinning) {
+    m->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel);
+    // Work readied while we were spinning saw nmspinning > 0 and did not
+    // wake anyone: look again now that we no longer count as spinning.
+    for (int i = 0; i < sched.nprocs; i++) {
+      if (runq_empty(&sched.allp[i])) continue;
+      sched.mu.acquire();
+      P* np = pidleget();
+      sched.mu.release();
+      if (np) {
+        acquirep(m, np);
+        m->spinning = true;
+        sched.nmspinning.fetch_add(1, std::memory_order_relaxed);
+        goto top;
+      }
+      break;
+    }
+  }
+  stopm(m);
+  goto top;
+}
+
+void execute(M* m, G* g) {
+  m->curg = g;
+  m->p->schedtick++;
+  g->m = m;
+  g->status.store(gstatus::running, std::memory_order_relaxed);
+  stats.switches.fetch_add(1, std::memory_order_relaxed);
+  tls_enter(g, m);  // from here until we are back, no TLS access on g0
+  transfer_t t = jump_fcontext(g->ctx, g);
+  os::set_thread_pointer(m->tcb);
+  G* prev = m->curg;
+  prev->ctx = t.fctx;
+  m->curg = nullptr;
+  auto* req = static_cast<switch_req*>(t.data);
+  switch (req->kind) {
+    case req_kind::yield:
+      prev->status.store(gstatus::runnable, std::memory_order_relaxed);
+      runq_put(m->p, prev, false);
+      break;
+    case req_kind::park: {
+      lock* l = req->unlock;  // req lives on prev's stack: read it first
+      prev->status.store(gstatus::waiting, std::memory_order_release);
+      if (l) l->release();
+      break;
+    }
+    case req_kind::exit:
+      thread_finish(prev);
+      break;
+  }
+}
+
+[[noreturn]] void schedule_loop(M* m) {
+  for (;;) {
+    G* g = find_runnable(m);
+    if (m->spinning) resetspinning(m);
+    execute(m, g);
+  }
+}
+
+// Jump from the current G to its M's g0 with req; returns when the G is
+// resumed, possibly on another M.
+void switch_to_g0(switch_req* req) {
+  G* g = getg();
+  GREEN_ASSERT(g && g->m);
+  transfer_t t = jump_fcontext(g->m->g0ctx, req);
+  g->m->g0ctx = t.fctx;
+}
+
+}  // namespace
+
+void g_entry(transfer_t t) {
+  G* g = static_cast<G*>(t.data);
+  g->m->g0ctx = t.fctx;
+  tls_g = g;  // the thread pointer is already g's TCB: this is g's own copy
+  tls_start_thread();
+  thread_exit(g->fn(g->arg));
+}
+
+int64_t nanotime() { return os::now_ns(CLOCK_MONOTONIC); }
+
+void sched_init(const config& cfg) {
+  sched.cfg = cfg;
+  sched.nprocs = cfg.procs;
+  sched.allp = static_cast<P*>(calloc((size_t)cfg.procs, sizeof(P)));
+  GREEN_CHECK(sched.allp, "out of memory for Ps");
+  lock_guard l(sched.mu);
+  for (int i = cfg.procs - 1; i >= 0; i--) {
+    new (&sched.allp[i]) P();
+    sched.allp[i].id = i;
+    pidleput(&sched.allp[i]);
+  }
+}
+
+void wakep() {
+  if (sched.npidle.load(std::memory_order_acquire) == 0) return;
+  int zero = 0;
+  if (sched.nmspinning.load(std::memory_order_relaxed) != 0 ||
+      !sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_acq_rel))
+    return;
+  startm(nullptr, true);
+}
+
+void ready(G* g) {
+  GREEN_PROBE1(ready, g->id);
+  g->status.store(gstatus::runnable, std::memory_order_relaxed);
+  M* m = getm();
+  P* p = m ? m->p : nullptr;
+  if (p) {
+    runq_put(p, g, true);
+  } else {
+    lock_guard l(sched.mu);
+    globrunq_put(g);
+  }
+  wakep();
+}
+
+void park_current(lock* unlock_after) {
+  stats.parks.fetch_add(1, std::memory_order_relaxed);
+  switch_req req{req_kind::park, unlock_after};
+  switch_to_g0(&req);
+}
+
+void gosched() {
+  switch_req req{req_kind::yield, nullptr};
+  switch_to_g0(&req);
+}
+
+[[noreturn]] void goexit_to_g0() {
+  switch_req req{req_kind::exit, nullptr};
+  switch_to_g0(&req);
+  fatal(__func__, "a dead G was resumed");
+}
+
+[[noreturn]] void mstart_current(G* first) {
+  M* m = allocm();
+  m->tid = os::gettid();
+  m->tcb = os::thread_pointer();
+  tls_m = m;
+  GREEN_PROBE2(m_create, m->id, m->tid);
+  P* p;
+  {
+    lock_guard l(sched.mu);
+    p = pidleget();
+  }
+  if (p) {
+    acquirep(m, p);
+    if (first) runq_put(p, first, true);
+  } else {
+    if (first) ready(first);
+    stopm(m);
+  }
+  schedule_loop(m);
+}
+
+// A timer was added: make sure some M will wake up for it in time.
+void timers_changed(int64_t when) {
+  M* poke = nullptr;
+  bool start = false;
+  {
+    lock_guard l(sched.mu);
+    if (timer_m) {
+      if (when < timer_m_deadline) poke = timer_m;
+    } else if (sched.npidle.load(std::memory_order_relaxed) > 0) {
+      poke = sched.midle;  // becomes the timer M when it goes back to sleep
+      start = !poke;       // an idle P without an M: start one to take the role
+    }
+  }
+  if (poke) poke->park.wakeup();
+  if (start) startm(nullptr, false);
+}
+
+}  // namespace green

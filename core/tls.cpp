@@ -1,0 +1,146 @@
+// Per-G thread control block: every G runs with its own glibc TCB and static
+// TLS block, so errno, __thread/thread_local variables, pthread_self() and
+// compiler-cached TLS addresses stay right when the G migrates between Ms
+// (trap 8: a G that kept its M's TCB would read another thread's errno).
+//
+// A G block is laid out as glibc lays out a thread (TLS_TCB_AT_TP):
+//
+//   block ........ tcb - static_tls .... tcb ............ tcb + sizeof(pthread) ... G
+//   [ static TLS of every module      ][ struct pthread (tcbhead_t first) ][ G ]
+//
+// Invariants:
+//  - tcb, tcbhead_t.tcb and tcbhead_t.self are the block's own TCB; dtv comes
+//    from the loader's _dl_allocate_tls(tcb); stack_guard and pointer_guard
+//    equal every other thread's (a frame may return on another TCB).
+//  - struct pthread.tid holds the kernel tid of the M the G runs on; it is
+//    rewritten on every switch-in (glibc's recursive locks use it as owner).
+//  - the rseq area of a G's TCB is marked unregistered (cpu_id = -2), so
+//    sched_getcpu() asks the kernel instead of reading a stale value.
+//  - On reuse, libc's own TLS block is carried over from the previous G:
+//    it holds malloc's per-thread cache, which glibc only frees from its
+//    own thread-exit path; reinitialising it would leak that cache per G.
+//    errno and the locale are reset at G start instead. Every other module's
+//    static TLS is reinitialised from its image.
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <locale.h>
+#include <string.h>
+
+#include "internal.h"
+#include "os.h"
+
+namespace green {
+
+namespace {
+
+using allocate_tls_fn = void* (*)(void*);
+using deallocate_tls_fn = void (*)(void*, bool);
+using get_tls_static_info_fn = void (*)(size_t*, size_t*);
+
+struct tls_geometry {
+  allocate_tls_fn allocate;
+  deallocate_tls_fn deallocate;
+  void (*call_tls_dtors)();
+  size_t static_size;  // static TLS including struct pthread (TLS_TCB_SIZE)
+  size_t align;
+  size_t pthread_size;
+  size_t tid_offset;
+  long rseq_offset;
+  bool rseq;
+  ptrdiff_t libc_offset;  // libc's block = tcb - libc_offset
+  size_t libc_size;
+} geo;
+
+constexpr size_t HEADER_COPY_BEGIN = 0x18;  // multiple_threads .. feature_1
+constexpr size_t HEADER_COPY_END = 0x50;
+
+void* private_sym(const char* name) { return dlvsym(RTLD_DEFAULT, name, "GLIBC_PRIVATE"); }
+
+// Find libc's static TLS block relative to the thread pointer.
+int find_libc_block(struct dl_phdr_info* info, size_t, void* data) {
+  auto* self = static_cast<char*>(data);
+  if (!info->dlpi_name || !strstr(info->dlpi_name, "/libc.so")) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    if (info->dlpi_phdr[i].p_type != PT_TLS || !info->dlpi_tls_data) continue;
+    geo.libc_offset = self - static_cast<char*>(info->dlpi_tls_data);
+    geo.libc_size = info->dlpi_phdr[i].p_memsz;
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool tls_init() {
+  auto get_info = (get_tls_static_info_fn)private_sym("_dl_get_tls_static_info");
+  geo.allocate = (allocate_tls_fn)private_sym("_dl_allocate_tls");
+  geo.deallocate = (deallocate_tls_fn)private_sym("_dl_deallocate_tls");
+  geo.call_tls_dtors = (void (*)())private_sym("__call_tls_dtors");
+  auto* tid_desc = (const uint32_t*)private_sym("_thread_db_pthread_tid");
+  auto* pthread_size = (const uint32_t*)private_sym("_thread_db_sizeof_pthread");
+  auto* rseq_off = (const long*)dlsym(RTLD_DEFAULT, "__rseq_offset");
+  auto* rseq_size = (const unsigned*)dlsym(RTLD_DEFAULT, "__rseq_size");
+  if (!get_info || !geo.allocate || !geo.deallocate || !geo.call_tls_dtors || !tid_desc ||
+      !pthread_size)
+    return false;
+  get_info(&geo.static_size, &geo.align);
+  geo.pthread_size = *pthread_size;
+  geo.tid_offset = tid_desc[2];
+  if (tid_desc[0] != 32 || geo.tid_offset + 4 > geo.pthread_size) return false;
+  geo.rseq = rseq_off && rseq_size && *rseq_size >= 8;
+  geo.rseq_offset = geo.rseq ? *rseq_off : 0;
+  // The static TLS area ends where struct pthread begins; keep tcb aligned.
+  if (geo.static_size % geo.align || geo.pthread_size % geo.align) return false;
+  char* self = static_cast<char*>(os::thread_pointer());
+  // Verify the tid offset on this very thread before trusting it.
+  if (*reinterpret_cast<int*>(self + geo.tid_offset) != os::gettid()) return false;
+  dl_iterate_phdr(find_libc_block, self);
+  return geo.libc_size > 0;
+}
+
+size_t tls_block_size() { return geo.static_size; }
+size_t tls_tcb_offset() { return geo.static_size - geo.pthread_size; }
+
+static void fill_header(char* tcb) {
+  char* mine = static_cast<char*>(os::thread_pointer());
+  memcpy(tcb + HEADER_COPY_BEGIN, mine + HEADER_COPY_BEGIN, HEADER_COPY_END - HEADER_COPY_BEGIN);
+  reinterpret_cast<void**>(tcb)[0] = tcb;  // tcbhead_t.tcb
+  reinterpret_cast<void**>(tcb)[2] = tcb;  // tcbhead_t.self
+  *reinterpret_cast<int*>(tcb + 0x18) = 1;  // multiple_threads
+  if (geo.rseq) *reinterpret_cast<int32_t*>(tcb + geo.rseq_offset + 4) = -2;  // unregistered
+}
+
+void tls_setup(G* g, char* block) {
+  char* tcb = block + tls_tcb_offset();
+  g->tcb = tcb;
+  fill_header(tcb);
+  GREEN_CHECK(geo.allocate(tcb) == tcb, "_dl_allocate_tls failed");
+  g->tls_ready = true;
+}
+
+void tls_reset(G* g) {
+  char* tcb = static_cast<char*>(g->tcb);
+  char libc_block[512];
+  size_t keep = geo.libc_size < sizeof libc_block ? geo.libc_size : 0;
+  if (keep) memcpy(libc_block, tcb - geo.libc_offset, keep);
+  geo.deallocate(tcb, false);
+  memset(tcb, 0, geo.pthread_size);
+  fill_header(tcb);
+  GREEN_CHECK(geo.allocate(tcb) == tcb, "_dl_allocate_tls failed");
+  if (keep) memcpy(tcb - geo.libc_offset, libc_block, keep);
+}
+
+void tls_enter(G* g, M* m) {
+  *reinterpret_cast<int*>(static_cast<char*>(g->tcb) + geo.tid_offset) = m->tid;
+  os::set_thread_pointer(g->tcb);
+}
+
+void tls_start_thread() {
+  uselocale(LC_GLOBAL_LOCALE);  // also sets the ctype tables' TLS pointers
+  errno = 0;
+}
+
+void tls_run_dtors() { geo.call_tls_dtors(); }
+
+}  // namespace green

@@ -1,0 +1,126 @@
+// GREEN_PROCS       1..1024            default: CPUs we may use (affinity, cgroup v2 cpu.max)
+// GREEN_STACK_SIZE  16384..1 GiB       default: RLIMIT_STACK as NPTL (2 MiB if unlimited)
+// GREEN_STATS       0 | 1              default: 0
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace green::preload {
+
+namespace {
+
+constexpr long MAX_PROCS = 1024;
+constexpr long MIN_STACK = 16384;
+constexpr long MAX_STACK = 1L << 30;
+
+void complain(const char* name, const char* value, const char* expected) {
+  fprintf(stderr, "libgreen: %s=%s is invalid: expected %s\n", name, value, expected);
+}
+
+bool parse_long(const char* s, long* out, const char** end) {
+  if (!*s) return false;
+  char* e;
+  errno = 0;
+  long v = strtol(s, &e, 10);
+  if (errno || e == s) return false;
+  *out = v;
+  *end = e;
+  return true;
+}
+
+// cgroup v2 cpu.max of our own cgroup: "max PERIOD" or "QUOTA PERIOD".
+int cgroup_cpus() {
+  char line[4096];
+  FILE* f = fopen("/proc/self/cgroup", "re");
+  if (!f) return 0;
+  char path[4096] = "";
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "0::", 3) == 0) snprintf(path, sizeof path, "%s", line + 3);
+  fclose(f);
+  path[strcspn(path, "\n")] = 0;
+  if (!path[0]) return 0;
+  snprintf(line, sizeof line, "/sys/fs/cgroup%s/cpu.max", path);
+  f = fopen(line, "re");
+  if (!f) return 0;
+  long quota = 0, period = 0;
+  char q[32];
+  int n = fscanf(f, "%31s %ld", q, &period);
+  fclose(f);
+  if (n != 2 || strcmp(q, "max") == 0 || period <= 0) return 0;
+  quota = atol(q);
+  return quota > 0 ? (int)((quota + period - 1) / period) : 0;
+}
+
+size_t default_stack() {
+  struct rlimit rl;
+  size_t s = 2 << 20;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) s = rl.rlim_cur;
+  if (s < (size_t)MIN_STACK) s = MIN_STACK;
+  return (s + 4095) & ~size_t(4095);
+}
+
+}  // namespace
+
+int default_procs() {
+  cpu_set_t set;
+  int n = 0;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+  if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  int cg = cgroup_cpus();
+  if (cg > 0 && cg < n) n = cg;
+  if (n < 1) n = 1;
+  return n > MAX_PROCS ? (int)MAX_PROCS : n;
+}
+
+bool read_config(config* cfg) {
+  cfg->procs = default_procs();
+  cfg->stack_size = default_stack();
+  cfg->stats = false;
+  const char* e;
+  const char* end;
+  long v;
+  if ((e = getenv("GREEN_PROCS"))) {
+    if (!parse_long(e, &v, &end) || *end || v < 1 || v > MAX_PROCS) {
+      complain("GREEN_PROCS", e, "an integer from 1 to 1024");
+      return false;
+    }
+    cfg->procs = (int)v;
+  }
+  if ((e = getenv("GREEN_STACK_SIZE"))) {
+    long mult = 1;
+    bool ok = parse_long(e, &v, &end);
+    if (ok && *end) {
+      switch (*end) {
+        case 'k': case 'K': mult = 1L << 10; break;
+        case 'm': case 'M': mult = 1L << 20; break;
+        case 'g': case 'G': mult = 1L << 30; break;
+        default: ok = false;
+      }
+      ok = ok && end[1] == 0;
+    }
+    if (!ok || v < 0 || v > MAX_STACK / mult || v * mult < MIN_STACK) {
+      complain("GREEN_STACK_SIZE", e,
+               "a size from 16384 to 1073741824 bytes (suffixes k, m, g allowed)");
+      return false;
+    }
+    cfg->stack_size = ((size_t)(v * mult) + 4095) & ~size_t(4095);
+  }
+  if ((e = getenv("GREEN_STATS"))) {
+    if (strcmp(e, "0") != 0 && strcmp(e, "1") != 0) {
+      complain("GREEN_STATS", e, "0 or 1");
+      return false;
+    }
+    cfg->stats = e[0] == '1';
+  }
+  return true;
+}
+
+}  // namespace green::preload
