@@ -47,8 +47,9 @@ int cgroup_cpus() {
   fclose(f);
   path[strcspn(path, "\n")] = 0;
   if (!path[0]) return 0;
-  snprintf(line, sizeof line, "/sys/fs/cgroup%s/cpu.max", path);
-  f = fopen(line, "re");
+  char file[sizeof path + 32];
+  snprintf(file, sizeof file, "/sys/fs/cgroup%s/cpu.max", path);
+  f = fopen(file, "re");
   if (!f) return 0;
   long quota = 0, period = 0;
   char q[32];

@@ -1,0 +1,166 @@
+// Scheduler start/stop and thread lifecycle through core's API: many Gs,
+// per-G errno and TLS across yields, join/detach errors, timed join.
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <vector>
+
+#include "internal.h"
+#include "os.h"
+
+using namespace green;
+
+static void start_runtime() {
+  config cfg;
+  cfg.procs = 2;
+  cfg.stack_size = 256 << 10;
+  cfg.os_thread_create = pthread_create;
+  cr_assert_eq(start(cfg), 0);
+}
+TestSuite(sched, .init = start_runtime);
+
+Test(sched, start_twice_is_ebusy) {
+  config cfg;
+  cfg.os_thread_create = pthread_create;
+  cr_expect_eq(start(cfg), EBUSY);
+}
+
+static std::atomic<int> counter{0};
+static void* incr(void*) {
+  counter++;
+  return nullptr;
+}
+static void* spawn_1000(void*) {
+  std::vector<pthread_t> ts(1000);
+  for (auto& t : ts) cr_assert_eq(thread_create(&t, thread_attr{}, incr, nullptr), 0);
+  for (auto& t : ts) cr_assert_eq(thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false), 0);
+  return (void*)42;
+}
+
+Test(sched, run_many_gs_and_stop) {
+  void* r = nullptr;
+  cr_assert_eq(run(spawn_1000, nullptr, &r), 0);
+  cr_expect_eq(counter.load(), 1000);
+  cr_expect_eq(r, (void*)42);
+  // The runtime is idle again: every M parked, every P idle.
+  for (int i = 0; i < 200 && sched.npidle.load() != sched.nprocs; i++) usleep(1000);
+  cr_expect_eq(sched.npidle.load(), sched.nprocs);
+  cr_expect_eq(run(spawn_1000, nullptr, nullptr), 0, "and it runs again");
+  cr_expect_eq(counter.load(), 2000);
+}
+
+static __thread long tls_value;
+static std::atomic<int> migrations{0};
+static void* keep_identity(void* arg) {
+  long me = (long)arg;
+  tls_value = me;
+  errno = (int)me;
+  pthread_t self = pthread_self();
+  int tid = os::gettid();
+  for (int i = 0; i < 1000; i++) {
+    yield();
+    cr_assert_eq(tls_value, me);
+    cr_assert_eq(errno, (int)me);
+    cr_assert_eq(pthread_self(), self);
+    if (os::gettid() != tid) {
+      migrations++;
+      tid = os::gettid();
+    }
+  }
+  return nullptr;
+}
+static void* identities(void*) {
+  std::vector<pthread_t> ts(8);
+  for (size_t i = 0; i < ts.size(); i++)
+    cr_assert_eq(thread_create(&ts[i], thread_attr{}, keep_identity, (void*)(i + 100)), 0);
+  for (auto& t : ts) thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false);
+  return nullptr;
+}
+
+Test(sched, errno_tls_and_self_survive_migration) {
+  cr_assert_eq(run(identities, nullptr, nullptr), 0);
+  cr_expect_gt(migrations.load(), 0, "Gs moved between Ms at least once");
+}
+
+static void* sleeper(void* arg) {
+  auto* flag = static_cast<std::atomic<int>*>(arg);
+  while (!flag->load()) yield();
+  return (void*)7;
+}
+static void* join_errors(void*) {
+  pthread_t self = pthread_self();
+  cr_expect_eq(thread_join(self, nullptr, nullptr, CLOCK_REALTIME, false), EDEADLK);
+  std::atomic<int> flag{0};
+  pthread_t t;
+  cr_assert_eq(thread_create(&t, thread_attr{}, sleeper, &flag), 0);
+  cr_expect_eq(thread_join(t, nullptr, nullptr, CLOCK_REALTIME, true), EBUSY);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_nsec += 20 * 1000000;
+  if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+  cr_expect_eq(thread_join(t, nullptr, &ts, CLOCK_REALTIME, false), ETIMEDOUT);
+  flag = 1;
+  void* r;
+  cr_expect_eq(thread_join(t, &r, nullptr, CLOCK_REALTIME, false), 0);
+  cr_expect_eq(r, (void*)7);
+  cr_expect_eq(thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false), ESRCH, "already joined");
+  thread_attr detached;
+  detached.detached = true;
+  flag = 0;
+  cr_assert_eq(thread_create(&t, detached, sleeper, &flag), 0);
+  cr_expect_eq(thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false), EINVAL);
+  cr_expect_eq(thread_detach(t), EINVAL);
+  flag = 1;
+  return nullptr;
+}
+
+Test(sched, join_and_detach_errors) { cr_assert_eq(run(join_errors, nullptr, nullptr), 0); }
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static long total = 0;
+static void* add(void*) {
+  for (int i = 0; i < 10000; i++) {
+    mutex_lock(&mu, nullptr, CLOCK_REALTIME);
+    total++;
+    mutex_unlock(&mu);
+    if (i % 1000 == 0) yield();
+  }
+  return nullptr;
+}
+static void* mutex_sum(void*) {
+  std::vector<pthread_t> ts(100);
+  for (auto& t : ts) thread_create(&t, thread_attr{}, add, nullptr);
+  for (auto& t : ts) thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false);
+  return nullptr;
+}
+
+Test(sched, mutex_sum_is_exact) {
+  cr_assert_eq(run(mutex_sum, nullptr, nullptr), 0);
+  cr_expect_eq(total, 100L * 10000);
+}
+
+static int turn = 0;
+static void* pinger(void* arg) {
+  long me = (long)arg;
+  for (int i = 0; i < 10000; i++) {
+    mutex_lock(&mu, nullptr, CLOCK_REALTIME);
+    while (turn != me) cond_wait(&cv, &mu, nullptr, false, CLOCK_REALTIME);
+    turn = 1 - me;
+    cond_signal(&cv);
+    mutex_unlock(&mu);
+  }
+  return nullptr;
+}
+static void* pingpong(void*) {
+  pthread_t a, b;
+  thread_create(&a, thread_attr{}, pinger, (void*)0);
+  thread_create(&b, thread_attr{}, pinger, (void*)1);
+  thread_join(a, nullptr, nullptr, CLOCK_REALTIME, false);
+  thread_join(b, nullptr, nullptr, CLOCK_REALTIME, false);
+  return nullptr;
+}
+
+Test(sched, cond_pingpong_completes) { cr_assert_eq(run(pingpong, nullptr, nullptr), 0); }
