@@ -141,6 +141,7 @@ struct stats_t {
   std::atomic<uint64_t> steals{0};
   std::atomic<uint64_t> parks{0};
   std::atomic<uint64_t> switches{0};
+  std::atomic<uint64_t> wakeups{0};  // idle Ms woken by startm
 };
 extern stats_t stats;
 

@@ -181,6 +181,7 @@ void startm(P* p, bool spinning) {
     newm(p, spinning);
     return;
   }
+  stats.wakeups.fetch_add(1, std::memory_order_relaxed);
   m->park.wakeup();
 }
 
@@ -238,6 +239,26 @@ G* steal_work(M* m) {
   return nullptr;
 }
 
+// A spinning M that found nothing keeps looking for SPIN_NS before it gives
+// up its P: work that arrives meanwhile (bursts of ready()) then finds a
+// spinning M and costs no futex wake-up. Bounded, and only spinning Ms
+// (at most half the busy Ps) do it, so idle cores are not burnt for long.
+constexpr int64_t SPIN_NS = 20000;
+bool poll_for_work(M* m) {
+  int64_t until = nanotime() + SPIN_NS;
+  do {
+    for (int i = 0; i < 64; i++) __builtin_ia32_pause();
+    if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timers_pending()) return true;
+    for (int i = 0; i < sched.nprocs; i++) {
+      P* v = &sched.allp[i];
+      if (v != m->p && v->q.head.load(std::memory_order_relaxed) !=
+                           v->q.tail.load(std::memory_order_relaxed))
+        return true;
+    }
+  } while (nanotime() < until);
+  return false;
+}
+
 // Find a G to run; block (stopm) until there is one. Returns with m->p set.
 G* find_runnable(M* m) {
 top:
@@ -260,6 +281,7 @@ top:
       sched.nmspinning.fetch_add(1, std::memory_order_relaxed);
     }
     if (G* g = steal_work(m)) return g;
+    if (m->spinning && poll_for_work(m)) goto top;
   }
   // Nothing to do: give up the P.
   sched.mu.acquire();

@@ -21,6 +21,10 @@
 //    own thread-exit path; reinitialising it would leak that cache per G.
 //    errno and the locale are reset at G start instead. Every other module's
 //    static TLS is reinitialised from its image.
+//  - Reuse fast path: while the set of loaded modules is the one captured at
+//    start-up (checked every REFRESH_EVERY resets and whenever the DTV shows
+//    dynamically allocated TLS), we re-copy the captured static TLS images
+//    ourselves and keep the DTV; otherwise the loader rebuilds it.
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -52,6 +56,19 @@ struct tls_geometry {
   size_t libc_size;
 } geo;
 
+struct static_module {
+  ptrdiff_t offset;  // block = tcb - offset
+  const char* image;
+  size_t filesz, memsz;
+};
+constexpr int MAX_MODULES = 64;
+constexpr unsigned REFRESH_EVERY = 1024;
+static_module modules[MAX_MODULES];
+int nmodules = -1;  // -1: fast path unusable
+unsigned long long modules_adds = 0;
+lock modules_mu;
+std::atomic<unsigned> resets{0};
+
 constexpr size_t HEADER_COPY_BEGIN = 0x18;  // multiple_threads .. feature_1
 constexpr size_t HEADER_COPY_END = 0x50;
 
@@ -68,6 +85,71 @@ int find_libc_block(struct dl_phdr_info* info, size_t, void* data) {
     return 1;
   }
   return 0;
+}
+
+struct capture {
+  char* self;
+  int n;
+  bool ok;
+  unsigned long long adds;
+};
+
+int capture_module(struct dl_phdr_info* info, size_t, void* data) {
+  auto* c = static_cast<capture*>(data);
+  c->adds = info->dlpi_adds;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_TLS) continue;
+    if (!info->dlpi_tls_data) {
+      c->ok = false;  // dynamic TLS module: leave resets to the loader
+      continue;
+    }
+    ptrdiff_t off = c->self - static_cast<char*>(info->dlpi_tls_data);
+    if (off == geo.libc_offset) continue;  // carried over, see above
+    if (off <= 0 || (size_t)off > geo.static_size || c->n == MAX_MODULES) {
+      c->ok = false;
+      continue;
+    }
+    modules[c->n++] = static_module{off, reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr),
+                                    ph.p_filesz, ph.p_memsz};
+  }
+  return 0;
+}
+
+// (Re)capture the static TLS modules; nmodules = -1 if the fast path
+// cannot be used. Runs on an M or a G whose TLS is fully initialised.
+void capture_modules() {
+  lock_guard l(modules_mu);
+  capture c{static_cast<char*>(os::thread_pointer()), 0, true, 0};
+  dl_iterate_phdr(capture_module, &c);
+  modules_adds = c.adds;
+  nmodules = c.ok ? c.n : -1;
+}
+
+int count_adds(struct dl_phdr_info* info, size_t, void* data) {
+  *static_cast<unsigned long long*>(data) = info->dlpi_adds;
+  return 1;
+}
+
+// Every REFRESH_EVERY resets, see whether modules were loaded since the
+// capture; if so recapture and report it (the caller then takes the slow path).
+bool modules_changed() {
+  if (resets.fetch_add(1, std::memory_order_relaxed) % REFRESH_EVERY) return false;
+  unsigned long long adds = 0;
+  dl_iterate_phdr(count_adds, &adds);
+  if (adds == modules_adds) return false;
+  capture_modules();
+  return true;
+}
+
+// True if the DTV holds nothing the loader allocated lazily (dlopen'ed
+// modules' TLS): then it stays valid for the next G as it is.
+bool dtv_is_static(char* tcb) {
+  auto* dtv = *reinterpret_cast<uintptr_t**>(tcb + 8);  // tcbhead_t.dtv
+  size_t slots = dtv[-2];                               // dtv[-1].counter
+  for (size_t i = 1; i <= slots; i++)
+    if (dtv[2 * i + 1]) return false;  // dtv[i].pointer.to_free
+  return true;
 }
 
 }  // namespace
@@ -96,7 +178,9 @@ bool tls_init() {
   // Verify the tid offset on this very thread before trusting it.
   if (*reinterpret_cast<int*>(self + geo.tid_offset) != os::gettid()) return false;
   dl_iterate_phdr(find_libc_block, self);
-  return geo.libc_size > 0;
+  if (geo.libc_size == 0) return false;
+  capture_modules();
+  return true;
 }
 
 size_t tls_block_size() { return geo.static_size; }
@@ -121,6 +205,19 @@ void tls_setup(G* g, char* block) {
 
 void tls_reset(G* g) {
   char* tcb = static_cast<char*>(g->tcb);
+  bool changed = modules_changed();
+  if (!changed && nmodules >= 0 && dtv_is_static(tcb)) {
+    void* dtv = reinterpret_cast<void**>(tcb)[1];
+    memset(tcb, 0, geo.pthread_size);
+    fill_header(tcb);
+    reinterpret_cast<void**>(tcb)[1] = dtv;
+    for (int i = 0; i < nmodules; i++) {
+      char* block = tcb - modules[i].offset;
+      memcpy(block, modules[i].image, modules[i].filesz);
+      memset(block + modules[i].filesz, 0, modules[i].memsz - modules[i].filesz);
+    }
+    return;
+  }
   char libc_block[512];
   size_t keep = geo.libc_size < sizeof libc_block ? geo.libc_size : 0;
   if (keep) memcpy(libc_block, tcb - geo.libc_offset, keep);
