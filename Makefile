@@ -158,7 +158,7 @@ debug:
 asan:
 	$(Q)$(MAKE) --no-print-directory MODE=asan lib unit
 	$(Q)set -e; for t in $(patsubst tests/unit/%.cpp,$(BUILD)/asan/unit/%,$(wildcard tests/unit/*.cpp)); do \
-		echo "== $$t"; ASAN_OPTIONS=detect_leaks=0 $$t --jobs 1; done
+		echo "== $$t"; ASAN_OPTIONS=detect_leaks=0:handle_segv=0 $$t --jobs 1; done
 
 format:
 	$(Q)clang-format -i core/*.cpp core/*.h shim/*.cpp shim/*.h preload/*.cpp preload/*.h

@@ -22,7 +22,7 @@ namespace {
 
 constexpr size_t ARENA_BLOCKS = size_t(1) << 24;  // 16M Gs alive at most
 constexpr int GFREE_LOCAL = 64;
-constexpr int GFREE_WARM = 256;
+constexpr int GFREE_WARM = 4096;
 
 char* arena = nullptr;
 size_t block_size = 0;
@@ -115,6 +115,7 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->is_main = false;
   g->result = nullptr;
   g->joining = nullptr;
+  g->asan_fake_stack = nullptr;
   g->ctx = boost::context::detail::make_fcontext(g->stack.base + g->stack.size, g->stack.size,
                                                   g_entry);
   return g;

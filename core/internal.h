@@ -71,6 +71,7 @@ struct G {
   key_store* keys;           // pthread_getspecific values (lazily allocated)
   char name[16];
   G* joining;                // the G this one waits to join (EDEADLK check)
+  void* asan_fake_stack;     // AddressSanitizer fiber bookkeeping (asan builds)
   bool is_main;
   bool tls_ready;            // _dl_allocate_tls done for this block
 };
@@ -111,6 +112,9 @@ struct M {
   bool spinning;
   note park;             // sleep while idle
   uint32_t rand;
+  const void* g0_stack_bottom;  // AddressSanitizer fiber bookkeeping
+  size_t g0_stack_size;
+  void* g0_asan_fake_stack;
 };
 
 // Scheduler globals. `lock` protects the global run queue and the idle P
@@ -192,6 +196,8 @@ size_t tls_tcb_offset();          // tcb = block + offset
 void tls_setup(G* g, char* block);  // first use of a block
 void tls_reset(G* g);             // reuse of a block for a new G
 void tls_enter(G* g, M* m);       // about to run g on m: thread pointer, tid
+void tls_sanitizer_in(M* m, G* g);   // sanitizer runtimes' per-thread TLS: M -> G
+void tls_sanitizer_out(M* m, G* g);  // and back, after g switched away
 void tls_start_thread();          // on the new G itself: locale, errno
 void tls_run_dtors();             // C++ thread_local destructors of the current G
 

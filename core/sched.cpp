@@ -33,9 +33,50 @@
 #include "os.h"
 #include "probes.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define GREEN_ASAN 1
+#else
+#define GREEN_ASAN 0
+#endif
+
 namespace green {
 
 using boost::context::detail::jump_fcontext;
+
+// AddressSanitizer must be told about every stack switch (as Boost.Context's
+// own fiber classes do under BOOST_USE_ASAN); no-ops in other builds.
+namespace {
+inline void asan_enter_g(M* m, G* g) {
+#if GREEN_ASAN
+  __sanitizer_start_switch_fiber(&m->g0_asan_fake_stack, g->stack.base, g->stack.size);
+#else
+  (void)m, (void)g;
+#endif
+}
+inline void asan_entered_g(M* m, G* g) {
+#if GREEN_ASAN
+  __sanitizer_finish_switch_fiber(g->asan_fake_stack, &m->g0_stack_bottom, &m->g0_stack_size);
+#else
+  (void)m, (void)g;
+#endif
+}
+inline void asan_leave_g(M* m, G* g, bool dying) {
+#if GREEN_ASAN
+  __sanitizer_start_switch_fiber(dying ? nullptr : &g->asan_fake_stack, m->g0_stack_bottom,
+                                 m->g0_stack_size);
+#else
+  (void)m, (void)g, (void)dying;
+#endif
+}
+inline void asan_back_on_g0(M* m) {
+#if GREEN_ASAN
+  __sanitizer_finish_switch_fiber(m->g0_asan_fake_stack, nullptr, nullptr);
+#else
+  (void)m;
+#endif
+}
+}  // namespace
 
 sched_t sched;
 __thread G* tls_g;
@@ -322,10 +363,14 @@ void execute(M* m, G* g) {
   g->m = m;
   g->status.store(gstatus::running, std::memory_order_relaxed);
   stats.switches.fetch_add(1, std::memory_order_relaxed);
+  asan_enter_g(m, g);
+  tls_sanitizer_in(m, g);
   tls_enter(g, m);  // from here until we are back, no TLS access on g0
   transfer_t t = jump_fcontext(g->ctx, g);
   os::set_thread_pointer(m->tcb);
   G* prev = m->curg;
+  tls_sanitizer_out(m, prev);
+  asan_back_on_g0(m);
   prev->ctx = t.fctx;
   m->curg = nullptr;
   auto* req = static_cast<switch_req*>(t.data);
@@ -359,8 +404,10 @@ void execute(M* m, G* g) {
 void switch_to_g0(switch_req* req) {
   G* g = getg();
   GREEN_ASSERT(g && g->m);
+  asan_leave_g(g->m, g, req->kind == req_kind::exit);
   transfer_t t = jump_fcontext(g->m->g0ctx, req);
   g->m->g0ctx = t.fctx;
+  asan_entered_g(g->m, g);
 }
 
 }  // namespace
@@ -368,6 +415,7 @@ void switch_to_g0(switch_req* req) {
 void g_entry(transfer_t t) {
   G* g = static_cast<G*>(t.data);
   g->m->g0ctx = t.fctx;
+  asan_entered_g(g->m, g);
   tls_g = g;  // the thread pointer is already g's TCB: this is g's own copy
   tls_start_thread();
   thread_exit(g->fn(g->arg));

@@ -152,7 +152,46 @@ bool dtv_is_static(char* tcb) {
   return true;
 }
 
+
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer keeps its per-thread state in libasan's static TLS. A G
+// runs with the state of the M it is on (ASan's fiber model: fibers run on
+// threads), carried into the G's TCB on switch-in and back on switch-out.
+ptrdiff_t asan_offset;
+size_t asan_size;
+int find_asan_block(struct dl_phdr_info* info, size_t, void* data) {
+  if (!info->dlpi_name || !strstr(info->dlpi_name, "/libasan.so")) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_tls_data) {
+      asan_offset = static_cast<char*>(data) - static_cast<char*>(info->dlpi_tls_data);
+      asan_size = info->dlpi_phdr[i].p_memsz;
+    }
+  return 1;
+}
+#endif
+
 }  // namespace
+
+void tls_sanitizer_in(M* m, G* g) {
+#if defined(__SANITIZE_ADDRESS__)
+  if (asan_size)
+    memcpy(static_cast<char*>(g->tcb) - asan_offset, static_cast<char*>(m->tcb) - asan_offset,
+           asan_size);
+#else
+  (void)m, (void)g;
+#endif
+}
+
+void tls_sanitizer_out(M* m, G* g) {
+#if defined(__SANITIZE_ADDRESS__)
+  if (asan_size)
+    memcpy(static_cast<char*>(m->tcb) - asan_offset, static_cast<char*>(g->tcb) - asan_offset,
+           asan_size);
+#else
+  (void)m, (void)g;
+#endif
+}
+
 
 bool tls_init() {
   auto get_info = (get_tls_static_info_fn)private_sym("_dl_get_tls_static_info");
@@ -179,6 +218,9 @@ bool tls_init() {
   if (*reinterpret_cast<int*>(self + geo.tid_offset) != os::gettid()) return false;
   dl_iterate_phdr(find_libc_block, self);
   if (geo.libc_size == 0) return false;
+#if defined(__SANITIZE_ADDRESS__)
+  dl_iterate_phdr(find_asan_block, self);
+#endif
   capture_modules();
   return true;
 }
