@@ -163,12 +163,16 @@ int thread_setname(pthread_t t, const char* name) {
   return 0;
 }
 
+// A G never named reports the process name, as a new kernel thread
+// inherits its creator's comm.
 int thread_getname(pthread_t t, char* buf, size_t len) {
   G* g = g_from_handle(t);
   if (!g) return ESRCH;
-  size_t n = strlen(g->name);
-  if (len <= n || len < sizeof g->name) return ERANGE;
-  memcpy(buf, g->name, n + 1);
+  if (len < sizeof g->name) return ERANGE;
+  const char* name = g->name[0] ? g->name : program_invocation_short_name;
+  size_t n = strnlen(name, sizeof g->name - 1);
+  memcpy(buf, name, n);
+  buf[n] = 0;
   return 0;
 }
 
