@@ -16,6 +16,10 @@
 #include "internal.h"
 #include "os.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace green {
 
 namespace {
@@ -116,6 +120,11 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->result = nullptr;
   g->joining = nullptr;
   g->asan_fake_stack = nullptr;
+#if defined(__SANITIZE_ADDRESS__)
+  // A G leaves its stack by a jump, never by returning: redzones its frames
+  // poisoned are still marked. A fresh G starts with a clean stack.
+  ASAN_UNPOISON_MEMORY_REGION(g->stack.base, g->stack.size);
+#endif
   g->ctx = boost::context::detail::make_fcontext(g->stack.base + g->stack.size, g->stack.size,
                                                   g_entry);
   return g;
