@@ -6,8 +6,12 @@
 //  - Blocks are never unmapped: a dead G goes to its P's free cache (up to
 //    GFREE_LOCAL) or the global free list and is reused, with its TCB and,
 //    for default-size stacks, its stack (as Go keeps dead Gs in gFree).
-//  - Memory of stacks parked on the global list beyond GFREE_WARM is given
-//    back with MADV_DONTNEED; the reservation is kept for reuse.
+//  - The global free list keeps up to GFREE_WARM Gs with their stack memory
+//    committed. Beyond that, freed Gs go to a pending list whose stack
+//    memory idle Ms give back (MADV_DONTNEED, a TLB shoot-down on every CPU
+//    running us) in small batches before they sleep (gpool_trim), never on
+//    the freeing thread's path; trimmed Gs move to the cold list. Reuse
+//    prefers warm, then pending, then cold Gs.
 //  - A block in a free list has status idle; handles to it are invalid.
 #include <string.h>
 
@@ -32,8 +36,11 @@ char* arena = nullptr;
 size_t block_size = 0;
 std::atomic<size_t> next_fresh{0};
 lock free_mu;
-G* free_list = nullptr;
+G* free_list = nullptr;  // warm
 int free_count = 0;
+G* free_pending = nullptr;  // stack memory still committed, to be trimmed
+std::atomic<int> npending{0};
+G* free_cold = nullptr;  // stack memory given back
 std::atomic<uint64_t> next_id{1};
 
 G* block_g(char* block) { return reinterpret_cast<G*>(block + tls_block_size()); }
@@ -72,6 +79,11 @@ G* take_free(size_t stack_size) {
   if (g) {
     free_list = g->schedlink;
     free_count--;
+  } else if ((g = free_pending)) {
+    free_pending = g->schedlink;
+    npending.fetch_sub(1, std::memory_order_relaxed);
+  } else if ((g = free_cold)) {
+    free_cold = g->schedlink;
   }
   return g;
 }
@@ -142,10 +154,32 @@ void gfree(G* g) {
     return;
   }
   lock_guard l(free_mu);
-  if (free_count >= GFREE_WARM) stack_release_memory(&g->stack);
+  if (free_count >= GFREE_WARM) {
+    g->schedlink = free_pending;
+    free_pending = g;
+    npending.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   g->schedlink = free_list;
   free_list = g;
   free_count++;
+}
+
+bool gpool_trim(int max) {
+  for (int i = 0; i < max && npending.load(std::memory_order_relaxed) > 0; i++) {
+    G* g;
+    {
+      lock_guard l(free_mu);
+      if (!(g = free_pending)) break;
+      free_pending = g->schedlink;
+      npending.fetch_sub(1, std::memory_order_relaxed);
+    }
+    stack_release_memory(&g->stack);  // g is ours alone meanwhile
+    lock_guard l(free_mu);
+    g->schedlink = free_cold;
+    free_cold = g;
+  }
+  return npending.load(std::memory_order_relaxed) > 0;
 }
 
 }  // namespace green

@@ -186,6 +186,8 @@ G* globrunq_get(P* p, int max);   // caller holds sched.mu
 // ---- gpool.cpp: G blocks (TCB + static TLS + G), ids, reuse ----
 G* galloc(size_t stack_size, void* user_stack, size_t guard);  // nullptr: EAGAIN
 void gfree(G* g);                 // back to a free list (called on g0 or by joiner)
+bool gpool_trim(int max);         // give back stack memory of up to max dead Gs;
+                                  // true if more is pending (idle Ms call it)
 G* g_from_handle(pthread_t t);    // nullptr if t is not one of our Gs
 bool g_in_arena(const void* p);
 

@@ -233,6 +233,7 @@ void resetspinning(M* m) {
 
 // Sleep until given a P (returns with m->p set). Runs timers meanwhile.
 void stopm(M* m) {
+  gpool_trim(16);  // idle time: give back memory of dead Gs' stacks
   for (;;) {
     sched.mu.acquire();
     m->nextp = nullptr;
