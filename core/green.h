@@ -82,6 +82,15 @@ int key_delete(pthread_key_t key);
 void* getspecific(pthread_key_t key);
 int setspecific(pthread_key_t key, const void* value);
 
+// ---- blocking system calls (syscall.cpp) ----
+// Bracket any call that may block in the kernel (a futex wait on shared
+// memory, regular-file I/O, waitpid, ...). While the caller is inside, its P
+// may be handed to another M by sysmon, so the P's other Gs keep running;
+// syscall_exit gets a P back (or queues the G and parks its M). Both are
+// no-ops outside a G. errno is preserved across syscall_exit.
+void syscall_enter();
+void syscall_exit();
+
 // ---- statistics (stats.cpp) ----
 void stats_print();
 
