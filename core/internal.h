@@ -36,6 +36,7 @@ enum class gstatus : uint32_t {
   idle,      // in a free list; no stack frames live
   runnable,  // on a run queue; ctx valid
   running,   // on an M; ctx invalid
+  syscall,   // on an M blocked in the kernel, without a P; ctx invalid
   waiting,   // parked; ctx valid; owned by the wait queue / timer
   dead,      // finished; waiting for join or reclaim
 };
@@ -88,9 +89,16 @@ struct runq {
   std::atomic<G*> runnext{nullptr};
 };
 
+// P status: who may use it. A P in SYSCALL has no M (its last M is in the
+// kernel, remembered in M.oldp); sysmon may retake it with a CAS to IDLE.
+enum : uint32_t { P_IDLE, P_RUNNING, P_SYSCALL };
+
 struct P {
   int id;
-  M* m;                 // owning M, nullptr when idle
+  std::atomic<uint32_t> status{P_IDLE};
+  std::atomic<uint32_t> syscalltick{0};  // bumped at each syscall_enter
+  uint64_t syscall_gid = 0;              // the G that entered it (for probes)
+  M* m;                 // owning M, nullptr when idle or in a syscall
   P* link;              // idle list
   runq q;
   G* gfree = nullptr;   // dead Gs kept for reuse, with their stacks
@@ -108,6 +116,7 @@ struct M {
   G* curg;
   P* p;
   P* nextp;              // P handed over by startm
+  P* oldp;               // P left behind by syscall_enter
   M* link;               // idle list
   bool spinning;
   note park;             // sleep while idle
@@ -146,6 +155,8 @@ struct stats_t {
   std::atomic<uint64_t> parks{0};
   std::atomic<uint64_t> switches{0};
   std::atomic<uint64_t> wakeups{0};  // idle Ms woken by startm
+  std::atomic<uint64_t> syscalls{0};  // syscall sections entered
+  std::atomic<uint64_t> handoffs{0};  // Ps retaken from Ms blocked in the kernel
 };
 extern stats_t stats;
 
@@ -169,6 +180,13 @@ void gosched();                         // current G -> runnable, let others run
 [[noreturn]] void mstart_current(G* first);  // calling OS thread becomes an M
 void wakep();
 int64_t nanotime();
+// Scheduler pieces used by syscall.cpp and sysmon.cpp (sched.mu rules as in
+// sched.cpp): bind/unbind a P, put a P back to work or to idle.
+void acquirep(M* m, P* p);
+P* pidleget_locked();
+void handoffp(P* p);                    // p taken from a blocked M: find it an M or idle it
+void syscall_park_current();            // current G has no P: queue it, park its M
+void sysmon_kick();                     // a syscall section began: make sure sysmon watches
 void g_entry(transfer_t t);             // first frame of every G
 void timers_changed(int64_t when);      // a timer earlier than before was added
 

@@ -84,7 +84,7 @@ __thread M* tls_m;
 
 namespace {
 
-enum class req_kind { yield, park, exit };
+enum class req_kind { yield, park, exit, syscall_exit };
 }  // namespace
 
 struct switch_req {
@@ -109,6 +109,7 @@ uint32_t fastrand(M* m) {
 // ---- P and M lists (sched.mu held) ----
 void pidleput(P* p) {
   p->m = nullptr;
+  p->status.store(P_IDLE, std::memory_order_release);
   p->link = sched.pidle;
   sched.pidle = p;
   sched.npidle.fetch_add(1, std::memory_order_relaxed);
@@ -148,11 +149,19 @@ void mremove(M* m) {
   }
 }
 
+
+}  // namespace
+
 void acquirep(M* m, P* p) {
   GREEN_CHECK(!m->p && !p->m, "acquirep: P or M already bound");
   m->p = p;
   p->m = m;
+  p->status.store(P_RUNNING, std::memory_order_release);
 }
+
+P* pidleget_locked() { return pidleget(); }
+
+namespace {
 
 void releasep(M* m) {
   m->p->m = nullptr;
@@ -389,11 +398,18 @@ void execute(M* m, G* g) {
     case req_kind::exit:
       thread_finish(prev);
       break;
+    case req_kind::syscall_exit: {  // prev came back from the kernel and found no P
+      prev->status.store(gstatus::runnable, std::memory_order_relaxed);
+      lock_guard l(sched.mu);
+      globrunq_put(prev);
+      break;
+    }
   }
 }
 
 [[noreturn]] void schedule_loop(M* m) {
   for (;;) {
+    if (!m->p) stopm(m);  // back from a syscall whose P was taken
     G* g = find_runnable(m);
     if (m->spinning) resetspinning(m);
     execute(m, g);
@@ -469,6 +485,34 @@ void park_current(lock* unlock_after) {
 void gosched() {
   switch_req req{req_kind::yield, nullptr};
   switch_to_g0(&req);
+}
+
+void syscall_park_current() {
+  switch_req req{req_kind::syscall_exit, nullptr};
+  switch_to_g0(&req);
+}
+
+// p was taken from an M blocked in the kernel: give it to an M if there is
+// anything for it to do (or nobody else looks for work), else idle it.
+void handoffp(P* p) {
+  if (!runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0 || timers_pending()) {
+    startm(p, false);
+    return;
+  }
+  int zero = 0;
+  if (sched.npidle.load(std::memory_order_relaxed) == 0 &&
+      sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_acq_rel)) {
+    startm(p, true);
+    return;
+  }
+  sched.mu.acquire();
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    sched.mu.release();
+    startm(p, false);
+    return;
+  }
+  pidleput(p);
+  sched.mu.release();
 }
 
 [[noreturn]] void goexit_to_g0() {

@@ -8,11 +8,12 @@ stats_t stats;
 
 void stats_print() {
   diag("libgreen: stats: gs_created=%lu peak_gs=%ld live_gs=%ld ms_created=%lu steals=%lu "
-       "parks=%lu switches=%lu wakeups=%lu procs=%d\n",
+       "parks=%lu switches=%lu wakeups=%lu syscalls=%lu handoffs=%lu procs=%d\n",
        (unsigned long)stats.gs_created.load(), (long)stats.peak_gs.load(),
        (long)stats.live_gs.load(), (unsigned long)stats.ms_created.load(),
        (unsigned long)stats.steals.load(), (unsigned long)stats.parks.load(),
-       (unsigned long)stats.switches.load(), (unsigned long)stats.wakeups.load(), sched.nprocs);
+       (unsigned long)stats.switches.load(), (unsigned long)stats.wakeups.load(), (unsigned long)stats.syscalls.load(),
+       (unsigned long)stats.handoffs.load(), sched.nprocs);
 }
 
 }  // namespace green

@@ -1,0 +1,121 @@
+// sysmon: one OS thread without a P (Go's sysmon), started at the first
+// syscall section, so programs that never block in the kernel do not pay
+// for it.
+//
+// Each tick (20 us, backing off to 10 ms while there is nothing to do) it
+// looks at every P in P_SYSCALL. A P seen in the same syscall (same
+// syscalltick) on two ticks is retaken if it has work waiting, if no other
+// P is idle or looking for work, or if the syscall has lasted 10 ms; then
+// handoffp gives it to another M (woken or created). When no P has been in
+// a syscall for a while, sysmon sleeps until the next syscall_enter kicks it.
+#include <stdlib.h>
+
+#include "internal.h"
+#include "probes.h"
+
+namespace green {
+
+namespace {
+
+constexpr int64_t MIN_DELAY_NS = 20 * 1000;
+constexpr int64_t MAX_DELAY_NS = 10 * 1000 * 1000;
+constexpr int64_t FORCE_RETAKE_NS = 10 * 1000 * 1000;
+constexpr int IDLE_TICKS_BEFORE_BACKOFF = 50;
+
+std::atomic<bool> started_sysmon{false};
+std::atomic<bool> sleeping{false};
+note wake;
+
+struct observed {
+  uint32_t tick;
+  int64_t since;
+  bool valid;
+};
+observed* seen;
+
+bool any_in_syscall() {
+  for (int i = 0; i < sched.nprocs; i++)
+    if (sched.allp[i].status.load(std::memory_order_seq_cst) == P_SYSCALL) return true;
+  return false;
+}
+
+int retake(int64_t now) {
+  int n = 0;
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* p = &sched.allp[i];
+    observed& o = seen[i];
+    if (p->status.load(std::memory_order_acquire) != P_SYSCALL) {
+      o.valid = false;
+      continue;
+    }
+    uint32_t tick = p->syscalltick.load(std::memory_order_relaxed);
+    if (!o.valid || o.tick != tick) {
+      o = observed{tick, now, true};
+      continue;
+    }
+    bool work = !runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0;
+    bool nobody_else = sched.npidle.load(std::memory_order_relaxed) == 0 &&
+                       sched.nmspinning.load(std::memory_order_relaxed) == 0;
+    if (!work && !nobody_else && now - o.since < FORCE_RETAKE_NS) continue;
+    uint32_t s = P_SYSCALL;
+    if (!p->status.compare_exchange_strong(s, P_IDLE, std::memory_order_acq_rel)) continue;
+    o.valid = false;
+    stats.handoffs.fetch_add(1, std::memory_order_relaxed);
+    GREEN_PROBE2(handoff, p->id, p->syscall_gid);
+    handoffp(p);
+    n++;
+  }
+  return n;
+}
+
+void* sysmon_main(void*) {
+  int64_t delay = MIN_DELAY_NS;
+  int idle = 0;
+  for (;;) {
+    wake.clear();
+    wake.sleep(nanotime() + delay);
+    int64_t now = nanotime();
+    if (retake(now) > 0 || any_in_syscall()) {
+      idle = 0;
+      delay = MIN_DELAY_NS;
+      continue;
+    }
+    if (++idle < IDLE_TICKS_BEFORE_BACKOFF) continue;
+    delay = delay * 2 > MAX_DELAY_NS ? MAX_DELAY_NS : delay * 2;
+    if (delay < MAX_DELAY_NS) continue;
+    // Nothing in the kernel for a while: sleep until a syscall section
+    // starts. sleeping is published before the last look, and
+    // syscall_enter stores P_SYSCALL before reading sleeping (seq_cst both).
+    wake.clear();
+    sleeping.store(true, std::memory_order_seq_cst);
+    if (!any_in_syscall()) wake.sleep(0);
+    sleeping.store(false, std::memory_order_seq_cst);
+    idle = 0;
+    delay = MIN_DELAY_NS;
+  }
+}
+
+void start_sysmon() {
+  seen = static_cast<observed*>(calloc((size_t)sched.nprocs, sizeof(observed)));
+  GREEN_CHECK(seen, "out of memory for sysmon");
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  int err = sched.cfg.os_thread_create(&t, &attr, sysmon_main, nullptr);
+  pthread_attr_destroy(&attr);
+  if (err) diag("libgreen: cannot start sysmon (error %d): blocked system calls will hold their P\n", err);
+}
+
+}  // namespace
+
+void sysmon_kick() {
+  if (__builtin_expect(!started_sysmon.load(std::memory_order_relaxed), 0)) {
+    bool expected = false;
+    if (started_sysmon.compare_exchange_strong(expected, true)) start_sysmon();
+    return;
+  }
+  if (sleeping.load(std::memory_order_seq_cst)) wake.wakeup();
+}
+
+}  // namespace green
