@@ -91,6 +91,11 @@ int setspecific(pthread_key_t key, const void* value);
 void syscall_enter();
 void syscall_exit();
 
+// ---- sleeping (sleep.cpp) ----
+// Sleep until the absolute deadline (ns) of clock (REALTIME, MONOTONIC or
+// BOOTTIME): a G parks with a timer, anything else waits on a futex.
+void sleep_until(int64_t deadline_ns, clockid_t clock);
+
 // ---- statistics (stats.cpp) ----
 void stats_print();
 

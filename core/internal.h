@@ -119,6 +119,7 @@ struct M {
   P* oldp;               // P left behind by syscall_enter
   M* link;               // idle list
   bool spinning;
+  bool can_exit;         // made by newm: may end after being idle a while
   note park;             // sleep while idle
   uint32_t rand;
   const void* g0_stack_bottom;  // AddressSanitizer fiber bookkeeping

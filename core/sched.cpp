@@ -168,7 +168,7 @@ void releasep(M* m) {
   m->p = nullptr;
 }
 
-[[noreturn]] void schedule_loop(M* m);
+void schedule_loop(M* m);
 
 void* mstart(void* arg) {
   M* m = static_cast<M*>(arg);
@@ -180,19 +180,22 @@ void* mstart(void* arg) {
   m->nextp = nullptr;
   acquirep(m, p);
   schedule_loop(m);
+  free(m);  // idle M ending: nobody refers to it any more
+  return nullptr;
 }
 
 M* allocm() {
   M* m = static_cast<M*>(calloc(1, sizeof(M)));
   GREEN_CHECK(m, "out of memory for an M");
-  m->id = sched.mcount.fetch_add(1, std::memory_order_relaxed);
+  m->id = (int)stats.ms_created.fetch_add(1, std::memory_order_relaxed);
+  sched.mcount.fetch_add(1, std::memory_order_relaxed);
   m->rand = 0x9e3779b9u * (uint32_t)(m->id + 1);
-  stats.ms_created.fetch_add(1, std::memory_order_relaxed);
   return m;
 }
 
 void newm(P* p, bool spinning) {
   M* m = allocm();
+  m->can_exit = true;
   m->nextp = p;
   m->spinning = spinning;
   pthread_attr_t attr;
@@ -240,40 +243,62 @@ void resetspinning(M* m) {
   if (sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1) wakep();
 }
 
-// Sleep until given a P (returns with m->p set). Runs timers meanwhile.
-void stopm(M* m) {
-  gpool_trim(16);  // idle time: give back memory of dead Gs' stacks
-  for (;;) {
+// Sleep until given a P: returns true with m->p set, or false when this M
+// has been idle for M_IDLE_EXIT_NS and should end (never the initial thread,
+// never the timer M). Runs timers meanwhile.
+constexpr int64_t M_IDLE_EXIT_NS = 1000 * 1000 * 1000;
+bool stopm(M* m, bool listed = false) {
+  if (!listed) {
     sched.mu.acquire();
     m->nextp = nullptr;
-    m->park.clear();
-    mput(m);
-    int64_t deadline = 0;
-    if (!timer_m && timers_pending()) {
-      timer_m = m;
-      deadline = timer_m_deadline = timers_next();
-    }
+    mput(m);  // listed until it leaves: startm may hand it a P at any time
     sched.mu.release();
-    m->park.sleep(deadline);
-    sched.mu.acquire();
-    if (timer_m == m) timer_m = nullptr;
-    P* p = m->nextp;
-    if (p) {
+  }
+  gpool_trim(16);  // idle time: give back memory of dead Gs' stacks
+  sched.mu.acquire();
+  for (;;) {
+    if (P* p = m->nextp) {  // set by startm, which also unlisted us
       m->nextp = nullptr;
       sched.mu.release();
       acquirep(m, p);
-      return;
+      return true;
     }
-    mremove(m);  // woken by a timer deadline or a poke, not by startm
-    p = timers_pending() || sched.runq_size.load(std::memory_order_relaxed) ? pidleget() : nullptr;
+    m->park.clear();
+    int64_t deadline = 0;
+    bool timer_role = !timer_m && timers_pending();
+    if (timer_role) {
+      timer_m = m;
+      deadline = timer_m_deadline = timers_next();
+    } else if (m->can_exit) {
+      deadline = nanotime() + M_IDLE_EXIT_NS;
+    }
     sched.mu.release();
-    if (p) {
-      acquirep(m, p);
-      return;
+    bool woken = m->park.sleep(deadline);
+    sched.mu.acquire();
+    if (timer_m == m) timer_m = nullptr;
+    if (m->nextp) continue;
+    if (!woken && !timer_role && m->can_exit) {  // idle for M_IDLE_EXIT_NS
+      mremove(m);
+      sched.mcount.fetch_sub(1, std::memory_order_relaxed);
+      sched.mu.release();
+      return false;
     }
-    // Every P is busy: fire due timers here; their Gs go to the global
-    // queue, where the busy Ms look at their next schedule.
-    if (timers_pending()) timers_run(nanotime());
+    if (timers_pending() || sched.runq_size.load(std::memory_order_relaxed) > 0) {
+      if (P* p = pidleget()) {
+        mremove(m);
+        sched.mu.release();
+        acquirep(m, p);
+        return true;
+      }
+    }
+    if (timers_pending()) {
+      // Every P is busy: fire due timers here (still listed as idle); their
+      // Gs go to the global queue, where the busy Ms look at their next
+      // schedule.
+      sched.mu.release();
+      timers_run(nanotime());
+      sched.mu.acquire();
+    }
   }
 }
 
@@ -310,7 +335,8 @@ bool poll_for_work(M* m) {
   return false;
 }
 
-// Find a G to run; block (stopm) until there is one. Returns with m->p set.
+// Find a G to run; block (stopm) until there is one. Returns with m->p set,
+// or nullptr when the M should end (idle too long).
 G* find_runnable(M* m) {
 top:
   P* p = m->p;
@@ -341,8 +367,12 @@ top:
     sched.mu.release();
     return g;
   }
+  // Idle the P and list the M in one critical section: no one can see an
+  // idle P without an idle M and start a redundant M for it.
   releasep(m);
   pidleput(p);
+  m->nextp = nullptr;
+  mput(m);
   sched.mu.release();
   if (m->spinning) {
     m->spinning = false;
@@ -352,7 +382,8 @@ top:
     for (int i = 0; i < sched.nprocs; i++) {
       if (runq_empty(&sched.allp[i])) continue;
       sched.mu.acquire();
-      P* np = pidleget();
+      P* np = m->nextp ? nullptr : pidleget();
+      if (np) mremove(m);
       sched.mu.release();
       if (np) {
         acquirep(m, np);
@@ -363,7 +394,7 @@ top:
       break;
     }
   }
-  stopm(m);
+  if (!stopm(m, true)) return nullptr;
   goto top;
 }
 
@@ -407,10 +438,12 @@ void execute(M* m, G* g) {
   }
 }
 
-[[noreturn]] void schedule_loop(M* m) {
+// Returns only when an idle M ends (see stopm).
+void schedule_loop(M* m) {
   for (;;) {
-    if (!m->p) stopm(m);  // back from a syscall whose P was taken
+    if (!m->p && !stopm(m)) return;  // back from a syscall whose P was taken
     G* g = find_runnable(m);
+    if (!g) return;
     if (m->spinning) resetspinning(m);
     execute(m, g);
   }
@@ -540,6 +573,7 @@ void handoffp(P* p) {
     stopm(m);
   }
   schedule_loop(m);
+  fatal(__func__, "the initial M left the scheduler");
 }
 
 // A timer was added: make sure some M will wake up for it in time.
@@ -552,7 +586,10 @@ void timers_changed(int64_t when) {
       if (when < timer_m_deadline) poke = timer_m;
     } else if (sched.npidle.load(std::memory_order_relaxed) > 0) {
       poke = sched.midle;  // becomes the timer M when it goes back to sleep
-      start = !poke;       // an idle P without an M: start one to take the role
+      // An idle P and no M to spare (every M holds a P): start one to take
+      // the role. An M between sleeps takes it when it goes back to sleep.
+      int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
+      start = !poke && sched.mcount.load(std::memory_order_relaxed) <= busy;
     }
   }
   if (poke) poke->park.wakeup();

@@ -32,6 +32,7 @@ REAL(pthread_cond_clockwait);
 REAL(pthread_cond_signal);
 REAL(pthread_cond_broadcast);
 REAL(pthread_cond_destroy);
+REAL(clock_nanosleep);
 #undef REAL
 
 static void* next(const char* name) {
@@ -68,6 +69,7 @@ void resolve_all() {
   RESOLVE(pthread_cond_clockwait);
   RESOLVE(pthread_cond_signal);
   RESOLVE(pthread_cond_broadcast);
+  RESOLVE(clock_nanosleep);
   RESOLVE(pthread_cond_destroy);  // last: resolve_all's "done" flag
 #undef RESOLVE
 }

@@ -35,6 +35,7 @@ extern int (*pthread_cond_clockwait)(pthread_cond_t*, pthread_mutex_t*, clockid_
 extern int (*pthread_cond_signal)(pthread_cond_t*);
 extern int (*pthread_cond_broadcast)(pthread_cond_t*);
 extern int (*pthread_cond_destroy)(pthread_cond_t*);
+extern int (*clock_nanosleep)(clockid_t, int, const struct timespec*, struct timespec*);
 void resolve_all();
 }  // namespace green::real
 

@@ -164,3 +164,23 @@ static void* pingpong(void*) {
 }
 
 Test(sched, cond_pingpong_completes) { cr_assert_eq(run(pingpong, nullptr, nullptr), 0); }
+
+static void* sleep_10ms(void*) {
+  sleep_until(os::now_ns(CLOCK_MONOTONIC) + 10 * 1000000, CLOCK_MONOTONIC);
+  return nullptr;
+}
+static void* many_sleepers(void*) {
+  std::vector<pthread_t> ts(10000);
+  for (auto& t : ts) thread_create(&t, thread_attr{}, sleep_10ms, nullptr);
+  for (auto& t : ts) thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false);
+  return nullptr;
+}
+
+// Regression: an M that idled its P before listing itself as idle let
+// wakep start a redundant M; so did a timer M that unlisted itself while
+// firing timers.
+Test(sched, no_more_ms_than_ps_without_syscalls) {
+  cr_assert_eq(run(many_sleepers, nullptr, nullptr), 0);
+  cr_expect_leq(stats.ms_created.load(), (uint64_t)sched.nprocs, "Ms created: %lu",
+                (unsigned long)stats.ms_created.load());
+}

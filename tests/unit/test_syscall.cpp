@@ -106,3 +106,12 @@ Test(syscall, short_sections_keep_their_p_and_errno) {
   cr_assert_eq(run(short_sections, nullptr, &same_m), 0);
   cr_expect_eq(stats.syscalls.load(), 10000u);
 }
+
+// Ms made for handoffs end after being idle a while: the kernel's thread
+// count comes back down.
+Test(syscall, idle_ms_go_away) {
+  cr_assert_eq(run(many_blockers, nullptr, nullptr), 0);
+  cr_expect_gt(stats.ms_created.load(), 1u, "handoffs needed extra Ms");
+  for (int i = 0; i < 50 && sched.mcount.load() > sched.nprocs; i++) usleep(100000);
+  cr_expect_leq(sched.mcount.load(), sched.nprocs, "Ms alive: %d", sched.mcount.load());
+}

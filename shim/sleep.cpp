@@ -1,0 +1,61 @@
+// sleep, usleep, nanosleep, clock_nanosleep: the calling G parks on a timer.
+// Clocks other than REALTIME/MONOTONIC/BOOTTIME (CPU-time clocks) go to
+// glibc inside a syscall section.
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+namespace {
+
+constexpr long NS = 1000000000L;
+
+bool valid(const struct timespec* ts) { return ts->tv_nsec >= 0 && ts->tv_nsec < NS && ts->tv_sec >= 0; }
+
+int64_t to_ns(const struct timespec* ts) { return (int64_t)ts->tv_sec * NS + ts->tv_nsec; }
+
+int64_t now(clockid_t c) {
+  struct timespec ts;
+  clock_gettime(c, &ts);
+  return to_ns(&ts);
+}
+
+bool sleepable(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC || c == CLOCK_BOOTTIME; }
+
+}  // namespace
+
+GREEN_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req,
+                                 struct timespec* rem) {
+  if (!sleepable(clock)) {
+    green::real::resolve_all();
+    green::syscall_enter();
+    int r = green::real::clock_nanosleep(clock, flags, req, rem);
+    green::syscall_exit();
+    return r;
+  }
+  if (!valid(req)) return EINVAL;
+  int64_t deadline = (flags & TIMER_ABSTIME) ? to_ns(req) : now(clock) + to_ns(req);
+  green::sleep_until(deadline, clock);
+  return 0;
+}
+
+GREEN_EXPORT int nanosleep(const struct timespec* req, struct timespec* rem) {
+  int r = clock_nanosleep(CLOCK_REALTIME, 0, req, rem);
+  if (r) {
+    errno = r;
+    return -1;
+  }
+  return 0;
+}
+
+GREEN_EXPORT int usleep(useconds_t usec) {
+  struct timespec ts = {(time_t)(usec / 1000000), (long)(usec % 1000000) * 1000};
+  return nanosleep(&ts, nullptr);
+}
+
+GREEN_EXPORT unsigned int sleep(unsigned int seconds) {
+  struct timespec ts = {(time_t)seconds, 0};
+  nanosleep(&ts, nullptr);
+  return 0;
+}
