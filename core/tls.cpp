@@ -16,6 +16,8 @@
 //    rewritten on every switch-in (glibc's recursive locks use it as owner).
 //  - the rseq area of a G's TCB is marked unregistered (cpu_id = -2), so
 //    sched_getcpu() asks the kernel instead of reading a stale value.
+//  - struct pthread.list is an empty (self-linked) list node: glibc's fork
+//    unlinks THREAD_SELF from its thread list in the child.
 //  - On reuse, libc's own TLS block is carried over from the previous G:
 //    it holds malloc's per-thread cache, which glibc only frees from its
 //    own thread-exit path; reinitialising it would leak that cache per G.
@@ -50,6 +52,7 @@ struct tls_geometry {
   size_t align;
   size_t pthread_size;
   size_t tid_offset;
+  size_t list_offset;
   long rseq_offset;
   bool rseq;
   ptrdiff_t libc_offset;  // libc's block = tcb - libc_offset
@@ -199,16 +202,19 @@ bool tls_init() {
   geo.deallocate = (deallocate_tls_fn)private_sym("_dl_deallocate_tls");
   geo.call_tls_dtors = (void (*)())private_sym("__call_tls_dtors");
   auto* tid_desc = (const uint32_t*)private_sym("_thread_db_pthread_tid");
+  auto* list_desc = (const uint32_t*)private_sym("_thread_db_pthread_list");
   auto* pthread_size = (const uint32_t*)private_sym("_thread_db_sizeof_pthread");
   auto* rseq_off = (const long*)dlsym(RTLD_DEFAULT, "__rseq_offset");
   auto* rseq_size = (const unsigned*)dlsym(RTLD_DEFAULT, "__rseq_size");
   if (!get_info || !geo.allocate || !geo.deallocate || !geo.call_tls_dtors || !tid_desc ||
-      !pthread_size)
+      !list_desc || !pthread_size)
     return false;
   get_info(&geo.static_size, &geo.align);
   geo.pthread_size = *pthread_size;
   geo.tid_offset = tid_desc[2];
   if (tid_desc[0] != 32 || geo.tid_offset + 4 > geo.pthread_size) return false;
+  geo.list_offset = list_desc[2];
+  if (list_desc[0] != 128 || geo.list_offset + 16 > geo.pthread_size) return false;
   geo.rseq = rseq_off && rseq_size && *rseq_size >= 8;
   geo.rseq_offset = geo.rseq ? *rseq_off : 0;
   // The static TLS area ends where struct pthread begins; keep tcb aligned.
@@ -234,6 +240,8 @@ static void fill_header(char* tcb) {
   reinterpret_cast<void**>(tcb)[0] = tcb;  // tcbhead_t.tcb
   reinterpret_cast<void**>(tcb)[2] = tcb;  // tcbhead_t.self
   *reinterpret_cast<int*>(tcb + 0x18) = 1;  // multiple_threads
+  void** list = reinterpret_cast<void**>(tcb + geo.list_offset);
+  list[0] = list[1] = list;  // empty node: fork's list_del(&self->list) is harmless
   if (geo.rseq) *reinterpret_cast<int32_t*>(tcb + geo.rseq_offset + 4) = -2;  // unregistered
 }
 

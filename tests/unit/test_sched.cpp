@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <vector>
@@ -183,4 +185,21 @@ Test(sched, no_more_ms_than_ps_without_syscalls) {
   cr_assert_eq(run(many_sleepers, nullptr, nullptr), 0);
   cr_expect_leq(stats.ms_created.load(), (uint64_t)sched.nprocs, "Ms created: %lu",
                 (unsigned long)stats.ms_created.load());
+}
+
+// Regression: glibc's fork unlinks THREAD_SELF from its list of threads in
+// the child; a G's TCB had a zeroed list node and the child crashed.
+static void* fork_from_g(void*) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(7);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return (void*)(long)status;
+}
+
+Test(sched, fork_from_a_g_child_runs) {
+  void* status = nullptr;
+  cr_assert_eq(run(fork_from_g, nullptr, &status), 0);
+  cr_expect(WIFEXITED((int)(long)status), "child died: status %#x", (int)(long)status);
+  cr_expect_eq(WEXITSTATUS((int)(long)status), 7);
 }
