@@ -246,9 +246,9 @@ static int check_btf(void)
 	btf = btf_custom_path ? btf__parse(btf_custom_path, NULL) : btf__load_vmlinux_btf();
 	if (!btf) {
 		fprintf(stderr,
-			"greenstat: no kernel BTF (%s: %s): greenstat is CO-RE and needs a kernel\n"
-			"  built with CONFIG_DEBUG_INFO_BTF=y, or a BTF file for this kernel in\n"
-			"  GREENSTAT_BTF\n",
+			"greenstat: no kernel BTF (%s: %s)\n"
+			"  greenstat is CO-RE: it needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n"
+			"  (or a BTF file for this kernel named in GREENSTAT_BTF)\n",
 			btf_custom_path ? btf_custom_path : "/sys/kernel/btf/vmlinux",
 			strerror(errno));
 		return -1;
