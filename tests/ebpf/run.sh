@@ -141,7 +141,9 @@ fi
 # ---- -p PID -----------------------------------------------------------------------------
 # hold 3 4: 4 threads (main + 3) before attach, then 4 more all alive with them.
 rm -f "$T/hold.fifo" && mkfifo "$T/hold.fifo"
-"$T/hold" 3 4 <"$T/hold.fifo" >"$OUT/hold.out" &
+# It runs with the stand-in libgreen preloaded: -p must find it in
+# /proc/PID/maps and attach its probes (the 4 late threads are 4 Gs).
+LD_PRELOAD=$FAKE "$T/hold" 3 4 <"$T/hold.fifo" >"$OUT/hold.out" &
 hold_pid=$!
 exec 7>"$T/hold.fifo"
 for _ in $(seq 200); do grep -q ready "$OUT/hold.out" && break; sleep 0.05; done
@@ -155,7 +157,8 @@ wait "$gs_pid"
 rc=$?
 expect attach_pid 'r0["mode"] == "pid"' 'd["pid"] > 0' 'k0["threads_at_start"] == 4' \
 	'k0["threads_created"] == 4' 'k0["threads_exited"] == 8' 'k0["peak_threads"] == 8' \
-	'r0["exit_status"] is None' 'r0["rusage"] is None'
+	'r0["exit_status"] is None' 'r0["rusage"] is None' \
+	'g0["library"].endswith("/libgreen_fake.so")' 'g0["gs_created"] == 4'
 
 # ---- USDT attach path with a stand-in library -----------------------------------------
 gs usdt_fake --json --libgreen "$FAKE" -- "$T/threads" 6 6
