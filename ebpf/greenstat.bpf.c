@@ -24,7 +24,8 @@
 
 #define TASK_DEAD 0x80	/* include/linux/sched.h: a task's state in its last __schedule() */
 
-const volatile __u32 launcher_tgid = 0;
+const volatile __u32 launcher_tgid = 0;	/* command mode: greenstat's own tgid */
+const volatile __u32 pid_tgid = 0;	/* -p: its group is seeded by user space, never dropped */
 
 struct gs_kstats kstats = {};
 struct gs_gstats gstats = {};
@@ -94,7 +95,8 @@ static __always_inline void thread_gone(struct gs_thread *t, __u32 tgid)
 	__sync_fetch_and_add(&kstats.exited, 1);
 	__sync_fetch_and_add(&kstats.alive, -1);
 	p = bpf_map_lookup_elem(&procs, &tgid);
-	if (p && __sync_add_and_fetch(&p->nthreads, -1) <= 0)
+	/* The last task of a group takes its tgid out (pids get reused). */
+	if (p && __sync_add_and_fetch(&p->nthreads, -1) <= 0 && tgid != pid_tgid)
 		bpf_map_delete_elem(&procs, &tgid);
 }
 

@@ -69,7 +69,7 @@ static const char argp_doc[] =
 	"\n"
 	"EXAMPLES:\n"
 	"    greenstat -- ./app            # one run: threads, switches, syscalls\n"
-	"    greenstat --compare -- ./app  # native, then LD_PRELOAD=libgreen.so; ratios\n"
+	"    greenstat --compare -- ./app  # native, then under libgreen, ratios\n"
 	"    greenstat --json -- ./app     # JSON (schema in ebpf/README.md)\n"
 	"    greenstat --compare --plot alive.svg -- ./app   # threads alive over time\n"
 	"    greenstat --libgreen build/libgreen.so --park -- ./app  # one libgreen run\n"
@@ -387,7 +387,7 @@ static void tracer_close(struct tracer *t)
 }
 
 /* open -> set rodata -> load -> attach the scheduler/syscall hooks. */
-static int tracer_open(struct tracer *t, __u32 launcher)
+static int tracer_open(struct tracer *t, __u32 launcher, __u32 pinned)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_custom_path);
 	struct greenstat_bpf *s;
@@ -399,6 +399,7 @@ static int tracer_open(struct tracer *t, __u32 launcher)
 		return -1;
 	}
 	s->rodata->launcher_tgid = launcher;
+	s->rodata->pid_tgid = pinned;
 
 	struct bpf_program *btf_progs[] = { s->progs.fork_btf, s->progs.exit_btf,
 					    s->progs.exec_btf, s->progs.switch_btf,
@@ -670,7 +671,7 @@ static int run_command(struct run *r, const char *path, const char *preload, con
 	__u64 t0;
 
 	r->peak_rss_kb = -1;
-	if (tracer_open(&t, getpid()))
+	if (tracer_open(&t, getpid(), 0))
 		goto cleanup;
 	child = spawn(env.cmd, path, preload, &go, &er);
 	if (child < 0) {
@@ -685,6 +686,7 @@ static int run_command(struct run *r, const char *path, const char *preload, con
 	if (usdt)
 		tracer_attach_usdt(&t, r, child, usdt);
 	t0 = now_ns();
+	series_add(&r->s, 0, __atomic_load_n(&t.skel->bss->kstats.alive, __ATOMIC_RELAXED));
 	if (write(go, "g", 1) != 1) {
 		fprintf(stderr, "greenstat: cannot start the command: %s\n", strerror(errno));
 		goto cleanup;
@@ -772,7 +774,8 @@ static char *libgreen_in_maps(pid_t pid)
 
 /* The process's threads that existed before we attached.  A thread that
  * the fork hook already counted is refused by BPF_NOEXIST; one that exits
- * between readdir and insert is taken back out. */
+ * between readdir and insert is taken back out.  The group's procs entry is
+ * pinned (pid_tgid), so its nthreads need not be exact. */
 static int seed_threads(struct tracer *t, pid_t tgid)
 {
 	struct gs_kstats *k = &t->skel->bss->kstats;
@@ -805,11 +808,6 @@ static int seed_threads(struct tracer *t, pid_t tgid)
 	closedir(d);
 	if (!n)
 		return -1;
-	if (!bpf_map_lookup_elem(pfd, &tgid, &proc)) {
-		/* nthreads lives in the map: add ours to what BPF counted meanwhile. */
-		proc.nthreads += n;
-		bpf_map_update_elem(pfd, &tgid, &proc, BPF_EXIST);
-	}
 	__atomic_fetch_add(&k->seeded, n, __ATOMIC_RELAXED);
 	alive = __atomic_add_fetch(&k->alive, n, __ATOMIC_RELAXED);
 	peak = __atomic_load_n(&k->peak, __ATOMIC_RELAXED);
@@ -859,7 +857,7 @@ static int trace_pid(struct run *r)
 	}
 	env.cmd = read_cmdline(tgid);
 	lib = env.libgreen ? realpath(env.libgreen, NULL) : libgreen_in_maps(tgid);
-	if (tracer_open(&t, 0))
+	if (tracer_open(&t, 0, tgid))
 		goto cleanup;
 	if (lib)
 		tracer_attach_usdt(&t, r, tgid, lib);
@@ -869,6 +867,7 @@ static int trace_pid(struct run *r)
 			tgid);
 		goto cleanup;
 	}
+	series_add(&r->s, 0, __atomic_load_n(&t.skel->bss->kstats.alive, __ATOMIC_RELAXED));
 	fprintf(stderr, "greenstat: tracing %d (%llu threads); Ctrl-C to stop\n", tgid,
 		(unsigned long long)t.skel->bss->kstats.seeded);
 	sample_loop(&t, r, pidfd, tgid, 0, t0);

@@ -93,6 +93,16 @@ struct row {
 	double v[2];
 };
 
+static void print_ratio(FILE *f, double x)
+{
+	if (x > 0 && x < 0.01)
+		fprintf(f, " %10s", "<0.01x");
+	else if (x >= 1000)
+		fprintf(f, " %9.0fx", x);
+	else
+		fprintf(f, " %9.2fx", x);
+}
+
 static void print_row(FILE *f, const struct row *row, int nruns)
 {
 	char cell[COLW + 1];
@@ -110,7 +120,7 @@ static void print_row(FILE *f, const struct row *row, int nruns)
 		fprintf(f, " %*s", COLW, cell);
 	}
 	if (nruns == 2 && !row->no_ratio && row->have[0] && row->have[1] && row->v[0] > 0)
-		fprintf(f, " %9.2fx", row->v[1] / row->v[0]);
+		print_ratio(f, row->v[1] / row->v[0]);
 	fputc('\n', f);
 }
 

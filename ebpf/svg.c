@@ -135,11 +135,11 @@ int svg_plot(const char *path, char *const *cmd, const struct run *runs, int nru
 	for (int r = 0; r < nruns; r++) {
 		const struct series *s = &runs[r].s;
 		const char *c = color(runs[r].mode);
-		__s64 prev = 0;
+		__s64 prev = s->n ? s->pts[0].alive : 0;
 
 		fprintf(f, "<polyline class=\"series\" data-mode=\"%s\" fill=\"none\" stroke=\"%s\" "
 			   "stroke-width=\"2\" points=\"%.1f,%.1f",
-			runs[r].mode, c, PX(0), PY(s->n ? s->pts[0].alive : 0));
+			runs[r].mode, c, PX(s->n ? s->pts[0].t_ms : 0), PY(prev));
 		for (unsigned int i = 0; i < s->n; i++) {
 			fprintf(f, " %.1f,%.1f %.1f,%.1f", PX(s->pts[i].t_ms), PY(prev),
 				PX(s->pts[i].t_ms), PY(s->pts[i].alive));

@@ -2,7 +2,7 @@
 // (they meet main at a rendezvous built from a mutex and a condition
 // variable, the primitives every pthreads replacement has first), so the process peaks at exactly K + 1
 // tasks (main included).  Between waves main waits until the kernel has
-// reaped the previous wave (/proc/self/task back to 1 entry): pthread_join
+// reaped the previous wave (/proc/self/task back to its count before it): pthread_join
 // returns when the tid is cleared, a little before the kernel's exit hook.
 #include <dirent.h>
 #include <pthread.h>
@@ -61,12 +61,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	t = calloc(k, sizeof(*t));
-	for (int done = 0; done < n;) {
+	for (int done = 0, before = 0; done < n;) {
 		int wave = n - done < k ? n - done : k;
 
+		/* Under an M:N runtime the process keeps its own threads: wait
+		 * only for the count from before the previous wave. */
 		if (done)
-			for (int i = 0; i < 20000 && tasks() > 1; i++)
+			for (int i = 0; i < 20000 && tasks() > before; i++)
 				nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+		before = tasks();
 		wave_size = wave;
 		for (int i = 0; i < wave; i++)
 			if (pthread_create(&t[i], NULL, worker, NULL)) {
