@@ -165,6 +165,13 @@ void gfree(G* g) {
   free_count++;
 }
 
+void gpool_fork(fork_phase ph) {
+  if (ph == fork_phase::prepare)
+    free_mu.acquire();
+  else
+    free_mu.release();  // dead Gs stay reusable in the child
+}
+
 bool gpool_trim(int max) {
   for (int i = 0; i < max && npending.load(std::memory_order_relaxed) > 0; i++) {
     G* g;

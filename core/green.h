@@ -91,6 +91,17 @@ int setspecific(pthread_key_t key, const void* value);
 void syscall_enter();
 void syscall_exit();
 
+// ---- network poller (netpoll.cpp) ----
+enum : int { POLL_READ = 1, POLL_WRITE = 2 };
+// Park the caller until fd is ready for mode (POLL_READ or POLL_WRITE).
+// Returns 0 when ready (or on error/hang-up: the caller's retry reports
+// it), ETIMEDOUT at the absolute CLOCK_MONOTONIC deadline (<= 0: none),
+// EBADF if netpoll_close(fd) ran meanwhile, EPERM if fd cannot be polled
+// (regular files: do the call in a syscall section instead).
+int netpoll_wait(int fd, int mode, int64_t deadline_ns);
+// fd is about to be closed or replaced: wake its waiters with EBADF.
+void netpoll_close(int fd);
+
 // ---- sleeping (sleep.cpp) ----
 // Sleep until the absolute deadline (ns) of clock (REALTIME, MONOTONIC or
 // BOOTTIME): a G parks with a timer, anything else waits on a futex.

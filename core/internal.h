@@ -221,6 +221,7 @@ void tls_sanitizer_in(M* m, G* g);   // sanitizer runtimes' per-thread TLS: M ->
 void tls_sanitizer_out(M* m, G* g);  // and back, after g switched away
 void tls_start_thread();          // on the new G itself: locale, errno
 void tls_run_dtors();             // C++ thread_local destructors of the current G
+void tls_mark_alive(void* tcb, int tid);  // fork child: the M's own TCB is in use
 
 // ---- stack.cpp ----
 bool stack_alloc(stack_desc* s, size_t size, size_t guard);
@@ -240,8 +241,26 @@ int64_t timers_next();         // earliest deadline or INT64_MAX
 void timers_run(int64_t now);  // fire every expired timer
 bool timers_pending();
 
+// ---- netpoll.cpp ----
+int netpoll_poll();  // non-blocking harvest of I/O readiness; events delivered
+
 // ---- keys.cpp ----
 void keys_run_destructors();  // current context's values
+
+// ---- fork.cpp: the runtime across fork() ----
+// Each module that owns runtime state has a hook: PREPARE takes its lock
+// (so the child copies consistent state), PARENT releases it, CHILD releases
+// it and rebuilds the module around the forking G, the only thread left.
+enum class fork_phase { prepare, parent, child };
+void sched_fork(fork_phase ph);
+void timers_fork(fork_phase ph);
+void parking_fork(fork_phase ph);
+void gpool_fork(fork_phase ph);
+void stack_fork(fork_phase ph);
+void netpoll_fork(fork_phase ph);
+void sysmon_fork(fork_phase ph);
+void tls_fork(fork_phase ph);
+void fork_handlers_install();
 
 // ---- stats.cpp ----
 void stats_g_created();

@@ -19,6 +19,8 @@
 //    before the runtime starts) block their OS thread on the state word.
 #include <errno.h>
 
+#include <new>
+
 #include "internal.h"
 #include "os.h"
 #include "probes.h"
@@ -131,6 +133,13 @@ int unpark(const void* addr, bool all) {
 }
 
 }  // namespace
+
+// Nothing to hold across fork: in the child every waiter is gone (Gs of
+// the parent, OS threads), so the table starts empty.
+void parking_fork(fork_phase ph) {
+  if (ph != fork_phase::child) return;
+  for (auto& b : table) new (&b) bucket();
+}
 
 park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
                  clockid_t clock) {

@@ -35,6 +35,7 @@ int start(const config& cfg) {
     return ENOTSUP;
   }
   sched_init(cfg);
+  fork_handlers_install();
   sched.started.store(true, std::memory_order_release);
   return 0;
 }

@@ -360,6 +360,9 @@ top:
     if (G* g = steal_work(m)) return g;
     if (m->spinning && poll_for_work(m)) goto top;
   }
+  // Ready I/O waiters before giving up: they run here, with no hop through
+  // the poller thread.
+  if (netpoll_poll() > 0 && !runq_empty(p)) goto top;
   // Nothing to do: give up the P.
   sched.mu.acquire();
   if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
@@ -574,6 +577,42 @@ void handoffp(P* p) {
   }
   schedule_loop(m);
   fatal(__func__, "the initial M left the scheduler");
+}
+
+// In the child of fork only the forking G and its M exist: empty every
+// queue, forget every other M, give back every P but the forking G's.
+void sched_fork(fork_phase ph) {
+  if (ph == fork_phase::prepare) return sched.mu.acquire();
+  if (ph == fork_phase::parent) return sched.mu.release();
+  M* m = getm();
+  P* mine = m ? (m->p ? m->p : m->oldp) : nullptr;
+  sched.runq_head = sched.runq_tail = nullptr;
+  sched.runq_size.store(0, std::memory_order_relaxed);
+  sched.midle = nullptr;
+  sched.nmidle = 0;
+  sched.nmspinning.store(0, std::memory_order_relaxed);
+  sched.mcount.store(m ? 1 : 0, std::memory_order_relaxed);
+  timer_m = nullptr;
+  sched.pidle = nullptr;
+  sched.npidle.store(0, std::memory_order_relaxed);
+  for (int i = sched.nprocs - 1; i >= 0; i--) {
+    P* p = &sched.allp[i];
+    p->q.head.store(0, std::memory_order_relaxed);
+    p->q.tail.store(0, std::memory_order_relaxed);
+    p->q.runnext.store(nullptr, std::memory_order_relaxed);
+    if (p == mine) continue;  // RUNNING with m, or SYSCALL until m's syscall_exit
+    pidleput(p);
+  }
+  if (m) {
+    m->tid = os::gettid();
+    tls_mark_alive(m->tcb, m->tid);
+    m->spinning = false;
+    m->nextp = nullptr;
+    m->link = nullptr;
+    new (&m->park) note();
+  }
+  stats.live_gs.store(getg() ? 1 : 0, std::memory_order_relaxed);
+  sched.mu.release();
 }
 
 // A timer was added: make sure some M will wake up for it in time.

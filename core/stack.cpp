@@ -112,6 +112,13 @@ void stack_free(stack_desc* s) {
   *s = stack_desc{};
 }
 
+void stack_fork(fork_phase ph) {
+  if (ph == fork_phase::prepare)
+    pool_mu.acquire();
+  else
+    pool_mu.release();
+}
+
 void stack_release_memory(stack_desc* s) {
   if (!s->user && s->base) os::madvise(s->base, s->size, MADV_DONTNEED);
 }

@@ -10,6 +10,8 @@
 // a syscall for a while, sysmon sleeps until the next syscall_enter kicks it.
 #include <stdlib.h>
 
+#include <new>
+
 #include "internal.h"
 #include "probes.h"
 
@@ -108,6 +110,17 @@ void start_sysmon() {
 }
 
 }  // namespace
+
+// sysmon's thread does not exist in a child: it is started again by the
+// child's first syscall section.
+void sysmon_fork(fork_phase ph) {
+  if (ph != fork_phase::child) return;
+  started_sysmon.store(false, std::memory_order_relaxed);
+  sleeping.store(false, std::memory_order_relaxed);
+  new (&wake) note();
+  free(seen);
+  seen = nullptr;
+}
 
 void sysmon_kick() {
   if (__builtin_expect(!started_sysmon.load(std::memory_order_relaxed), 0)) {

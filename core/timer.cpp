@@ -97,6 +97,16 @@ void timer_cancel(timer* t) {
   while (t->state.load(std::memory_order_acquire) == FIRING) __builtin_ia32_pause();
 }
 
+void timers_fork(fork_phase ph) {
+  if (ph == fork_phase::prepare) return timer_mu.acquire();
+  if (ph == fork_phase::child) {  // every timer belonged to a G that is gone
+    for (int i = 0; i < heap_len; i++) heap[i]->index = -1;
+    heap_len = 0;
+    npending.store(0, std::memory_order_relaxed);
+  }
+  timer_mu.release();
+}
+
 bool timers_pending() { return npending.load(std::memory_order_relaxed) > 0; }
 
 int64_t timers_next() {

@@ -278,6 +278,20 @@ void tls_reset(G* g) {
   if (keep) memcpy(tcb - geo.libc_offset, libc_block, keep);
 }
 
+// In a fork child, glibc marked every TCB but THREAD_SELF (the forking G's)
+// dead and cached its stack, including the TCB of the M we run on; a
+// live tid makes its stack unusable again for glibc's next pthread_create.
+void tls_mark_alive(void* tcb, int tid) {
+  *reinterpret_cast<int*>(static_cast<char*>(tcb) + geo.tid_offset) = tid;
+}
+
+void tls_fork(fork_phase ph) {
+  if (ph == fork_phase::prepare)
+    modules_mu.acquire();
+  else
+    modules_mu.release();
+}
+
 void tls_enter(G* g, M* m) {
   *reinterpret_cast<int*>(static_cast<char*>(g->tcb) + geo.tid_offset) = m->tid;
   os::set_thread_pointer(g->tcb);

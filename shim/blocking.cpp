@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -122,7 +123,12 @@ static bool fcntl_blocks(int cmd) { return cmd == F_SETLKW || cmd == F_OFD_SETLK
     va_start(ap, cmd);                                                    \
     void* arg = va_arg(ap, void*);                                        \
     va_end(ap);                                                           \
-    if (!fcntl_blocks(cmd)) return real(fd, cmd, arg);                    \
+    if (!fcntl_blocks(cmd)) {                                             \
+      int r = real(fd, cmd, arg);                                         \
+      if (r == 0 && cmd == F_SETFL)                                       \
+        green::shim::fd_set_nonblock(fd, (long)arg & O_NONBLOCK);         \
+      return r;                                                           \
+    }                                                                     \
     section in_kernel;                                                    \
     return real(fd, cmd, arg);                                            \
   }
@@ -135,6 +141,11 @@ GREEN_EXPORT int ioctl(int fd, unsigned long req, ...) {
   va_start(ap, req);
   void* arg = va_arg(ap, void*);
   va_end(ap);
-  section in_kernel;  // device ioctls may block; a section is two CASes if not
-  return real(fd, req, arg);
+  int r;
+  {
+    section in_kernel;  // device ioctls may block; a section is two CASes if not
+    r = real(fd, req, arg);
+  }
+  if (r == 0 && req == FIONBIO && arg) green::shim::fd_set_nonblock(fd, *static_cast<int*>(arg) != 0);
+  return r;
 }

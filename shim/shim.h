@@ -41,4 +41,5 @@ void resolve_all();
 
 namespace green::shim {
 bool valid_clock(clockid_t c);  // the clocks pthread's timed calls accept
+void fd_set_nonblock(int fd, bool on);  // the app changed O_NONBLOCK (io.cpp)
 }

@@ -203,3 +203,69 @@ Test(sched, fork_from_a_g_child_runs) {
   cr_expect(WIFEXITED((int)(long)status), "child died: status %#x", (int)(long)status);
   cr_expect_eq(WEXITSTATUS((int)(long)status), 7);
 }
+
+// Regression: the child of a fork inherited run queues, timers and idle Ms
+// of the parent's runtime and resurrected the parent's other Gs (their
+// stacks are copied by fork). Only the forking G may run in the child.
+static std::atomic<long> ticks{0};
+static std::atomic<bool> ticking{true};
+static void* ticker(void*) {
+  while (ticking.load()) {
+    ticks++;
+    sleep_until(os::now_ns(CLOCK_MONOTONIC) + 1000000, CLOCK_MONOTONIC);
+  }
+  return nullptr;
+}
+static void* fork_with_others_running(void*) {
+  std::vector<pthread_t> ts(8);
+  for (auto& t : ts) thread_create(&t, thread_attr{}, ticker, nullptr);
+  while (ticks.load() < 100) yield();
+  pid_t pid = fork();
+  if (pid == 0) {
+    long before = ticks.load();
+    sleep_until(os::now_ns(CLOCK_MONOTONIC) + 50 * 1000000, CLOCK_MONOTONIC);  // child's own timer
+    _exit(ticks.load() == before ? 7 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ticking = false;
+  for (auto& t : ts) thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false);
+  return (void*)(long)status;
+}
+
+Test(sched, fork_child_runs_only_the_forking_g) {
+  void* status = nullptr;
+  cr_assert_eq(run(fork_with_others_running, nullptr, &status), 0);
+  cr_expect(WIFEXITED((int)(long)status), "child died: status %#x", (int)(long)status);
+  cr_expect_eq(WEXITSTATUS((int)(long)status), 7, "the parent's other Gs ran in the child");
+}
+
+// Regression: in a fork child glibc had put the surviving M's own stack in
+// its stack cache (it only knows the G's TCB as alive), and the child's
+// next pthread_create (sysmon here) ran on that same stack.
+static int nested_fork(int depth) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    syscall_enter();  // starts sysmon: a new OS thread in the child
+    os::syscall6(SYS_getppid);
+    syscall_exit();
+    pthread_t t;
+    thread_create(&t, thread_attr{}, incr, nullptr);
+    thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false);
+    _exit(depth > 0 ? nested_fork(depth - 1) : 7);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+static void* forks_in_children(void*) {
+  syscall_enter();
+  syscall_exit();
+  return (void*)(long)nested_fork(3);
+}
+
+Test(sched, fork_children_can_make_threads_and_fork_again) {
+  void* r = nullptr;
+  cr_assert_eq(run(forks_in_children, nullptr, &r), 0);
+  cr_expect_eq((long)r, 7);
+}

@@ -1,0 +1,241 @@
+// The network poller: one epoll instance for every fd a G waits on.
+//
+// Each fd has a poll descriptor (pd) in a two-level table (stable
+// addresses). A waiter arms the fd with EPOLLONESHOT for the directions
+// wanted by all current waiters, then parks on the pd's read or write word.
+// Whoever harvests an event (the poller thread blocked in epoll_wait, or an
+// M about to go idle, see netpoll_poll) sets the ready bits and unparks;
+// a direction still wanted is re-armed.
+//
+// Invariants:
+//  - ready bits are set before unpark and tested by the waiter's validate
+//    under the bucket lock: an event between arming and parking is never
+//    lost.
+//  - The epoll user data carries fd and the pd's generation; netpoll_close
+//    bumps the generation and wakes the waiters with EBADF, so an event for
+//    a closed (and possibly reused) fd wakes nobody wrongly (a stale event
+//    at worst causes a spurious retry, which callers handle).
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+#include <new>
+
+#include "internal.h"
+#include "os.h"
+
+namespace green {
+
+namespace {
+
+struct pd {
+  lock mu;
+  uint32_t gen = 0;
+  uint32_t armed = 0;  // epoll events currently armed (0: not in epoll)
+  bool added = false;  // fd is in the epoll set
+  int rwaiters = 0, wwaiters = 0;
+  std::atomic<uint32_t> rready{0}, wready{0};  // event seen, not yet consumed
+  std::atomic<uint32_t> closed{0};
+};
+
+constexpr int BLOCK_BITS = 10;
+constexpr int NBLOCKS = 1 << 12;  // fds < 4M
+std::atomic<pd*> table[NBLOCKS];
+lock table_mu;
+std::atomic<int> epfd{-1};
+std::atomic<int> nwaiters{0};
+std::atomic<bool> poller_started{false};
+
+pd* get_pd(int fd) {
+  if (fd < 0 || (fd >> BLOCK_BITS) >= NBLOCKS) return nullptr;
+  std::atomic<pd*>& slot = table[fd >> BLOCK_BITS];
+  pd* block = slot.load(std::memory_order_acquire);
+  if (!block) {
+    lock_guard l(table_mu);
+    block = slot.load(std::memory_order_relaxed);
+    if (!block) {
+      block = static_cast<pd*>(calloc(1 << BLOCK_BITS, sizeof(pd)));
+      GREEN_CHECK(block, "out of memory for poll descriptors");
+      for (int i = 0; i < (1 << BLOCK_BITS); i++) new (&block[i]) pd();
+      slot.store(block, std::memory_order_release);
+    }
+  }
+  return &block[fd & ((1 << BLOCK_BITS) - 1)];
+}
+
+int epoll_fd() {
+  int e = epfd.load(std::memory_order_acquire);
+  if (e >= 0) return e;
+  lock_guard l(table_mu);
+  e = epfd.load(std::memory_order_relaxed);
+  if (e < 0) {
+    e = (int)os::syscall6(SYS_epoll_create1, EPOLL_CLOEXEC);
+    GREEN_CHECK2(e >= 0, "epoll_create1 failed", e, 0);
+    epfd.store(e, std::memory_order_release);
+  }
+  return e;
+}
+
+uint32_t wanted(const pd* p) {
+  uint32_t ev = 0;
+  if (p->rwaiters) ev |= (uint32_t)EPOLLIN | (uint32_t)EPOLLRDHUP;
+  if (p->wwaiters) ev |= (uint32_t)EPOLLOUT;
+  return ev;
+}
+
+// Arm fd for the directions its waiters want (p->mu held). Returns -errno.
+int arm(int fd, pd* p) {
+  uint32_t ev = wanted(p);
+  if (!ev) return 0;
+  struct epoll_event e;
+  e.events = ev | EPOLLONESHOT;
+  e.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)p->gen << 32);
+  long r = os::syscall6(SYS_epoll_ctl, epoll_fd(), p->added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd,
+                        (long)&e);
+  if (r == -ENOENT && p->added)  // the fd was closed behind our back and reused
+    r = os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_ADD, fd, (long)&e);
+  if (r == -EEXIST && !p->added)
+    r = os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_MOD, fd, (long)&e);
+  if (r == 0) {
+    p->added = true;
+    p->armed = ev;
+  }
+  return (int)r;
+}
+
+bool not_ready(const void* addr, const void*) {
+  return static_cast<const std::atomic<uint32_t>*>(addr)->load(std::memory_order_acquire) == 0;
+}
+
+// Deliver one harvested event.
+void deliver(const struct epoll_event& e) {
+  int fd = (int)(uint32_t)e.data.u64;
+  uint32_t gen = (uint32_t)(e.data.u64 >> 32);
+  pd* p = get_pd(fd);
+  if (!p) return;
+  bool r = e.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  bool w = e.events & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+  {
+    lock_guard l(p->mu);
+    if (p->gen != gen) return;
+    p->armed = 0;  // one-shot: disarmed now
+    if (r) p->rready.store(1, std::memory_order_release);
+    if (w) p->wready.store(1, std::memory_order_release);
+    // Someone still waits for a direction that did not fire: re-arm.
+    if ((p->rwaiters && !r) || (p->wwaiters && !w)) arm(fd, p);
+  }
+  if (r) unpark_all(&p->rready);
+  if (w) unpark_all(&p->wready);
+}
+
+void* poller_main(void*) {
+  struct epoll_event evs[128];
+  for (;;) {
+    long n = os::syscall6(SYS_epoll_wait, epoll_fd(), (long)evs, 128, -1);
+    for (long i = 0; i < n; i++) deliver(evs[i]);
+  }
+  return nullptr;
+}
+
+void start_poller() {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  int err = sched.cfg.os_thread_create(&t, &attr, poller_main, nullptr);
+  pthread_attr_destroy(&attr);
+  GREEN_CHECK2(err == 0, "cannot start the network poller thread", err, 0);
+}
+
+}  // namespace
+
+// The epoll instance is shared with the child through the inherited fd:
+// a child that deregistered fds (its close() does EPOLL_CTL_DEL) would
+// silently remove the parent's interest. The child drops it and every poll
+// descriptor, and makes its own on first use; the poller thread is gone.
+void netpoll_fork(fork_phase ph) {
+  if (ph == fork_phase::prepare) return table_mu.acquire();
+  if (ph == fork_phase::child) {
+    int e = epfd.exchange(-1);
+    if (e >= 0) os::syscall6(SYS_close, e);
+    poller_started.store(false, std::memory_order_relaxed);
+    nwaiters.store(0, std::memory_order_relaxed);
+    for (auto& slot : table)
+      if (pd* block = slot.load(std::memory_order_relaxed))
+        for (int i = 0; i < (1 << BLOCK_BITS); i++) new (&block[i]) pd();
+  }
+  table_mu.release();
+}
+
+int netpoll_wait(int fd, int mode, int64_t deadline_ns) {
+  pd* p = get_pd(fd);
+  if (!p) return EBADF;
+  std::atomic<uint32_t>& ready = mode == POLL_READ ? p->rready : p->wready;
+  int& waiters = mode == POLL_READ ? p->rwaiters : p->wwaiters;
+  {
+    lock_guard l(p->mu);
+    ready.store(0, std::memory_order_relaxed);  // consume: we saw not-ready
+    waiters++;
+    int r = arm(fd, p);
+    if (r < 0) {
+      waiters--;
+      return r == -EPERM ? EPERM : (r == -EBADF ? EBADF : -r);
+    }
+  }
+  if (!poller_started.load(std::memory_order_relaxed)) {
+    bool expected = false;
+    if (poller_started.compare_exchange_strong(expected, true)) start_poller();
+  }
+  uint32_t gen = p->gen;
+  nwaiters.fetch_add(1, std::memory_order_relaxed);
+  park_result pr = park(&ready, not_ready, nullptr, deadline_ns, CLOCK_MONOTONIC);
+  nwaiters.fetch_sub(1, std::memory_order_relaxed);
+  lock_guard l(p->mu);
+  waiters--;
+  if (p->closed.load(std::memory_order_acquire) || p->gen != gen) return EBADF;
+  if (pr == park_result::timeout && !ready.load(std::memory_order_acquire)) return ETIMEDOUT;
+  return 0;
+}
+
+void netpoll_close(int fd) {
+  pd* p = get_pd(fd);
+  if (!p) return;
+  {
+    lock_guard l(p->mu);
+    if (!p->added && !p->rwaiters && !p->wwaiters) return;
+    p->gen++;
+    p->added = false;
+    p->armed = 0;
+    if (p->rwaiters || p->wwaiters) {
+      p->closed.store(1, std::memory_order_release);
+      p->rready.store(1, std::memory_order_release);
+      p->wready.store(1, std::memory_order_release);
+    }
+    os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_DEL, fd, 0);
+  }
+  unpark_all(&p->rready);
+  unpark_all(&p->wready);
+  // Waiters woken with EBADF drain before the fd number can be waited on
+  // again: the last one out clears closed.
+  for (int i = 0; i < 1000; i++) {
+    {
+      lock_guard l(p->mu);
+      if (!p->rwaiters && !p->wwaiters) {
+        p->closed.store(0, std::memory_order_relaxed);
+        return;
+      }
+    }
+    yield();
+  }
+}
+
+// Non-blocking harvest, for an M about to go idle. Returns events delivered.
+int netpoll_poll() {
+  if (nwaiters.load(std::memory_order_relaxed) == 0) return 0;
+  struct epoll_event evs[64];
+  long n = os::syscall6(SYS_epoll_wait, epoll_fd(), (long)evs, 64, 0);
+  for (long i = 0; i < n; i++) deliver(evs[i]);
+  return n > 0 ? (int)n : 0;
+}
+
+}  // namespace green
