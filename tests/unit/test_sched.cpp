@@ -61,7 +61,12 @@ static void* keep_identity(void* arg) {
   errno = (int)me;
   pthread_t self = pthread_self();
   int tid = os::gettid();
-  for (int i = 0; i < 1000; i++) {
+  // At least 1000 yields, and on until some G was seen on another M: the
+  // property needs a migration to mean anything, and on a loaded machine
+  // the second M may take a while to be scheduled by the kernel.
+  int64_t give_up = os::now_ns(CLOCK_MONOTONIC) + 20 * 1000000000L;
+  for (int i = 0; i < 1000 || (migrations.load() == 0 && os::now_ns(CLOCK_MONOTONIC) < give_up);
+       i++) {
     yield();
     cr_assert_eq(tls_value, me);
     cr_assert_eq(errno, (int)me);
