@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Blocking calls without OS threads (issue 5): each program runs natively and
+# under LD_PRELOAD=libgreen.so; kernel-side thread counts are read from /proc
+# by the programs themselves (PEAK_THREADS / THREADS_AFTER lines).
+# BUILD=<abs build dir>. Ends with "N passed, N failed".
+set -u
+BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+SRC=$(cd "$(dirname "$0")" && pwd)
+OUT=$BUILD/io
+LIB=$BUILD/libgreen.so
+mkdir -p "$OUT"
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+for p in ring echo sleepers semantics handoff; do
+  gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
+done
+[ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# run NAME MODE MAXTHREADS CMD...: MODE native|green; MAXTHREADS "-" for no bound
+run() {
+  local name=$1 mode=$2 max=$3; shift 3
+  local log=$OUT/$name.$mode.log env=()
+  [ "$mode" = green ] && env=(env LD_PRELOAD="$LIB")
+  if ! timeout -s KILL 120 "${env[@]}" "$@" >"$log" 2>&1; then
+    bad "$name [$mode]" "exit status $?: $(tail -3 "$log" | tr '\n' ' ')"; return
+  fi
+  if [ "$max" != - ]; then
+    local peak
+    peak=$(awk '/^(PEAK_THREADS|THREADS_AFTER)/ {print $2}' "$log" | tail -1)
+    if [ -z "$peak" ] || [ "$peak" -gt "$max" ]; then
+      bad "$name [$mode]" "kernel saw ${peak:-?} threads, bound $max"; return
+    fi
+  fi
+  ok "$name [$mode]"
+}
+
+export GREEN_PROCS=2
+run ring native - "$OUT/ring" 1000 10
+run ring green - "$OUT/ring" 1000 10
+run semantics native - "$OUT/semantics"
+run semantics green - "$OUT/semantics"
+GREEN_PROCS=1 run semantics-1p green - "$OUT/semantics"
+run echo-1000 native - "$OUT/echo" 1000
+run echo-1000 green $((GREEN_PROCS + 8)) "$OUT/echo" 1000
+# 100,000 sleepers: beyond pid_max natively, so natively 10,000
+run sleepers-10k native - "$OUT/sleepers" 10000
+run sleepers-100k green $((GREEN_PROCS + 4)) "$OUT/sleepers" 100000
+GREEN_PROCS=1 run handoff-1p green 4 "$OUT/handoff"
+run handoff native - "$OUT/handoff"
+
+# 10,000 concurrent connections to a thread-per-connection server: the
+# server process under libgreen stays within GREEN_PROCS + 8 kernel threads.
+echo_pair() {
+  local mode=$1 env=()
+  local log=$OUT/echo-server.$mode.log
+  [ "$mode" = green ] && env=(env LD_PRELOAD="$LIB")
+  timeout -s KILL 120 "${env[@]}" "$OUT/echo" server 10000 >"$log" 2>&1 &
+  local spid=$! port="" i
+  for i in $(seq 100); do port=$(awk '/^PORT/ {print $2}' "$log"); [ -n "$port" ] && break; sleep 0.05; done
+  [ -n "$port" ] || { bad "echo-10k [$mode]" "server did not start"; kill $spid; return; }
+  if ! timeout -s KILL 120 "$OUT/echo" client "$port" 10000 >"$OUT/echo-client.$mode.log" 2>&1; then
+    bad "echo-10k [$mode]" "client: $(tail -2 "$OUT/echo-client.$mode.log" | tr '\n' ' ')"; kill $spid; return
+  fi
+  if ! wait $spid; then bad "echo-10k [$mode]" "server: $(tail -2 "$log" | tr '\n' ' ')"; return; fi
+  local peak; peak=$(awk '/^PEAK_THREADS/ {print $2}' "$log")
+  if [ "$mode" = green ] && [ "${peak:-999999}" -gt $((GREEN_PROCS + 8)) ]; then
+    bad "echo-10k [$mode]" "server process had $peak kernel threads, bound $((GREEN_PROCS + 8))"; return
+  fi
+  ok "echo-10k [$mode] (server peak $peak threads)"
+}
+echo_pair native
+echo_pair green
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
