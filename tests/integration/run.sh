@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Integration tests of the foundation (issue 3): example and test programs
+# (plain pthread C/C++, built by make into $BUILD/examples and $BUILD/itest)
+# run natively and under LD_PRELOAD=libgreen.so. Ends with "N passed, N failed".
+set -u
+BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+LIB=$BUILD/libgreen.so EX=$BUILD/examples IT=$BUILD/itest OUT=$BUILD/itest/logs
+mkdir -p "$OUT"
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+export GREEN_PROCS=2
+
+# go NAME MODE [ENV=V...] -- CMD...: run; sets $rc, logs in $OUT/NAME.MODE.{out,err}
+go() {
+  local name=$1 mode=$2; shift 2
+  local env=()
+  while [ "$1" != -- ]; do env+=("$1"); shift; done; shift
+  [ "$mode" = green ] && env+=(LD_PRELOAD="$LIB")
+  out=$OUT/$name.$mode.out err=$OUT/$name.$mode.err
+  timeout -s KILL 120 env "${env[@]}" "$@" >"$out" 2>"$err"
+  rc=$?
+}
+[ -f "$LIB" ] || { bad libgreen "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
+
+# a. 100,000 threads alive at once: beyond pid_max natively, fine under libgreen
+go many native -- "$EX/many_threads" 100000
+if [ $rc = 2 ] && grep -q "pthread_create failed after" "$err"; then ok "many_threads 100000 [native fails cleanly: $(grep -o 'after [0-9]* threads' "$err")]"
+else bad "many_threads [native]" "expected exit 2 with a message, got $rc"; fi
+go many green -- "$EX/many_threads" 100000
+k=$(grep -o 'while alive: [0-9]*' "$out" | grep -o '[0-9]*$')
+if [ $rc = 0 ] && [ -n "$k" ] && [ "$k" -le $((GREEN_PROCS + 4)) ]; then ok "many_threads 100000 [green: $k kernel threads]"
+else bad "many_threads [green]" "rc $rc, kernel threads ${k:-?} (bound $((GREEN_PROCS + 4)))"; fi
+
+# b. errno / __thread / pthread_self across yields and migrations
+go identity native -- "$IT/identity"
+m=$(awk '/^MIGRATIONS/ {print $2}' "$out")
+if [ $rc = 0 ] && [ "$m" = 0 ]; then ok "identity [native]"; else bad "identity [native]" "rc $rc migrations ${m:-?}"; fi
+go identity green UNTIL_MIGRATED=1 -- "$IT/identity"
+m=$(awk '/^MIGRATIONS/ {print $2}' "$out")
+if [ $rc = 0 ] && [ "${m:-0}" -gt 0 ]; then ok "identity [green: $m migrations]"; else bad "identity [green]" "rc $rc migrations ${m:-?}: $(cat "$err")"; fi
+
+# c-f, h: destructors, pthread_exit from main, lifecycle and errors
+for mode in native green; do
+  go dtors $mode -- "$IT/dtors"
+  [ $rc = 0 ] && ok "dtors [$mode]" || bad "dtors [$mode]" "rc $rc: $(cat "$out" "$err")"
+  go main_exit $mode -- "$IT/main_exit"
+  if [ $rc = 0 ] && [ "$(grep -c 'done$' "$out")" = 4 ]; then ok "main_exit [$mode]"
+  else bad "main_exit [$mode]" "rc $rc: $(cat "$out")"; fi
+  go lifecycle $mode -- "$IT/lifecycle"
+  [ $rc = 0 ] && ok "lifecycle [$mode]" || bad "lifecycle [$mode]" "rc $rc: $(cat "$err")"
+done
+
+# g. bad configuration: clear message, program does not run
+for setting in GREEN_PROCS=abc GREEN_PROCS=0 GREEN_PROCS=100000 GREEN_STACK_SIZE=foo \
+               GREEN_STACK_SIZE=1k GREEN_STATS=yes; do
+  var=${setting%%=*}
+  go badenv green "$setting" -- "$IT/dtors"
+  if [ $rc != 0 ] && grep -q "$var=${setting#*=} is invalid" "$err" && grep -q "expected" "$err" && ! [ -s "$out" ]; then
+    ok "bad $setting refused: $(head -1 "$err")"
+  else bad "bad $setting" "rc $rc, stderr: $(cat "$err"), stdout: $(cat "$out")"; fi
+done
+go range green GREEN_PROCS=abc -- "$IT/dtors"
+grep -q "from 1 to 1024" "$err" && ok "GREEN_PROCS message names the range" || bad "GREEN_PROCS range" "$(cat "$err")"
+
+# i. GREEN_STATS=1 prints counters at exit
+go stats green GREEN_STATS=1 -- "$IT/dtors"
+n=$(grep -o 'gs_created=[0-9]*' "$err" | grep -o '[0-9]*$')
+if [ $rc = 0 ] && [ "${n:-0}" -ge 100 ] && grep -q peak_gs= "$err" && grep -q ms_created= "$err" && grep -q steals= "$err" && grep -q parks= "$err"; then
+  ok "GREEN_STATS=1 [gs_created=$n]"
+else bad "GREEN_STATS" "rc $rc: $(cat "$err")"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
