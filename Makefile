@@ -20,7 +20,7 @@ DEB_PKGS := g++ make libboost-context-dev libunwind-dev libcriterion-dev \
 # Files whose absence means a package is missing.
 DEP_FILES := /usr/include/boost/context/detail/fcontext.hpp \
 	/usr/lib/x86_64-linux-gnu/libboost_context.a \
-	/usr/include/libunwind.h /usr/include/criterion/criterion.h \
+	/usr/include/x86_64-linux-gnu/libunwind.h /usr/include/criterion/criterion.h \
 	/usr/include/bpf/libbpf.h /usr/sbin/bpftool /usr/bin/clang \
 	/usr/include/gelf.h /usr/include/zlib.h \
 	/usr/include/x86_64-linux-gnu/sys/sdt.h
