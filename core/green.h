@@ -24,6 +24,7 @@ struct config {
   int procs = 1;                    // number of Ps (GREEN_PROCS)
   size_t stack_size = 8 << 20;      // default G stack (GREEN_STACK_SIZE)
   bool stats = false;               // print counters at exit (GREEN_STATS)
+  int max_ms = 10000;               // cap on Ms alive at once (GREEN_MAX_MS)
   os_thread_create_fn os_thread_create = nullptr;  // real pthread_create, for Ms
 };
 

@@ -194,6 +194,14 @@ M* allocm() {
 }
 
 void newm(P* p, bool spinning) {
+  // Ms blocked in system calls are the only way to exceed GREEN_PROCS by
+  // much; past the cap, stop as Go does rather than exhaust the kernel.
+  if (sched.mcount.load(std::memory_order_relaxed) >= sched.cfg.max_ms) {
+    diag("libgreen: %d OS threads are blocked in system calls or running, the limit set by "
+         "GREEN_MAX_MS (%d); raise GREEN_MAX_MS (up to 100000) if the program needs more\n",
+         sched.mcount.load(), sched.cfg.max_ms);
+    fatal(__func__, "GREEN_MAX_MS reached", sched.cfg.max_ms);
+  }
   M* m = allocm();
   m->can_exit = true;
   m->nextp = p;
@@ -422,6 +430,7 @@ void execute(M* m, G* g) {
     case req_kind::yield:
       prev->status.store(gstatus::runnable, std::memory_order_relaxed);
       runq_put(m->p, prev, false);
+      wakep();  // an idle P could run it (or what is queued before it)
       break;
     case req_kind::park: {
       lock* l = req->unlock;  // req lives on prev's stack: read it first

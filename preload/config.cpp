@@ -1,6 +1,7 @@
 // GREEN_PROCS       1..1024            default: CPUs we may use (affinity, cgroup v2 cpu.max)
 // GREEN_STACK_SIZE  16384..1 GiB       default: RLIMIT_STACK as NPTL (2 MiB if unlimited)
 // GREEN_STATS       0 | 1              default: 0
+// GREEN_MAX_MS      GREEN_PROCS..100000  default: 10000 (Ms alive at once)
 #include "config.h"
 
 #include <errno.h>
@@ -113,6 +114,15 @@ bool read_config(config* cfg) {
       return false;
     }
     cfg->stack_size = ((size_t)(v * mult) + 4095) & ~size_t(4095);
+  }
+  if ((e = getenv("GREEN_MAX_MS"))) {
+    if (!parse_long(e, &v, &end) || *end || v < cfg->procs || v > 100000) {
+      char range[96];
+      snprintf(range, sizeof range, "an integer from %d (GREEN_PROCS) to 100000", cfg->procs);
+      complain("GREEN_MAX_MS", e, range);
+      return false;
+    }
+    cfg->max_ms = (int)v;
   }
   if ((e = getenv("GREEN_STATS"))) {
     if (strcmp(e, "0") != 0 && strcmp(e, "1") != 0) {

@@ -29,6 +29,7 @@ static void* run(void* arg) {
   for (int i = 0; i < 1000 || (until && !__atomic_load_n(&seen, __ATOMIC_RELAXED) &&
                                time(NULL) < give_up); i++) {
     sched_yield();
+    if (i % 100 == 99) usleep(50);  /* sleeping moves threads between Ms under libgreen */
     volatile long spin = 0;
     for (int k = 0; k < 1000; k++) spin += k;  /* some work between yields */
     bad += mine != id || errno != (int)id || !pthread_equal(self, pthread_self());

@@ -13,7 +13,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff; do
+for p in ring echo sleepers semantics handoff blocked; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -50,6 +50,14 @@ run sleepers-10k native - "$OUT/sleepers" 10000
 run sleepers-100k green $((GREEN_PROCS + 4)) "$OUT/sleepers" 100000
 GREEN_PROCS=1 run handoff-1p green 4 "$OUT/handoff"
 run handoff native - "$OUT/handoff"
+run blocked native - "$OUT/blocked" 64
+GREEN_PROCS=1 run blocked-1p green - "$OUT/blocked" 64
+# Ms blocked in the kernel are capped by GREEN_MAX_MS: reaching it stops
+# the program with a message naming the variable.
+GREEN_PROCS=1 GREEN_MAX_MS=8 timeout -s KILL 60 env LD_PRELOAD="$LIB" "$OUT/blocked" 64 >"$OUT/maxms.log" 2>&1
+rc=$?
+if [ $rc != 0 ] && grep -q "limit set by GREEN_MAX_MS (8)" "$OUT/maxms.log"; then ok "GREEN_MAX_MS=8 reached: stops with a message"
+else bad "GREEN_MAX_MS" "rc $rc: $(head -3 "$OUT/maxms.log")"; fi
 
 # 10,000 concurrent connections to a thread-per-connection server: the
 # server process under libgreen stays within GREEN_PROCS + 8 kernel threads.

@@ -68,6 +68,8 @@ static void* keep_identity(void* arg) {
   for (int i = 0; i < 1000 || (migrations.load() == 0 && os::now_ns(CLOCK_MONOTONIC) < give_up);
        i++) {
     yield();
+    if (i % 100 == 99)  // a short sleep: timers and steals move Gs between Ms
+      sleep_until(os::now_ns(CLOCK_MONOTONIC) + 50000, CLOCK_MONOTONIC);
     cr_assert_eq(tls_value, me);
     cr_assert_eq(errno, (int)me);
     cr_assert_eq(pthread_self(), self);
