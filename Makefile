@@ -125,7 +125,7 @@ $(BUILD)/bench/%: tests/bench/%.c
 
 # Criterion unit tests of core, linked against the core archive (no preload).
 unit: $(UNIT_TESTS)
-$(OUT)/unit/%: tests/unit/%.cpp $(OUT)/libgreen_core.a
+$(OUT)/unit/%: tests/unit/%.cpp tests/unit/fixture.h $(OUT)/libgreen_core.a
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CXX     $<")
 	$(Q)$(CXX) -std=c++20 $(WARN) -Wno-missing-field-initializers $(COMMON) $(OPT) $(SAN_LD) $< -o $@ \

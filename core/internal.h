@@ -181,6 +181,9 @@ void gosched();                         // current G -> runnable, let others run
 [[noreturn]] void mstart_current(G* first);  // calling OS thread becomes an M
 void wakep();
 int64_t nanotime();
+// A detached OS thread made with the real pthread_create (Ms, sysmon, the
+// poller); returns 0 or the error.
+int start_os_thread(void* (*fn)(void*), void* arg);
 // Scheduler pieces used by syscall.cpp and sysmon.cpp (sched.mu rules as in
 // sched.cpp): bind/unbind a P, put a P back to work or to idle.
 void acquirep(M* m, P* p);

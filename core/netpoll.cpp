@@ -138,12 +138,7 @@ void* poller_main(void*) {
 }
 
 void start_poller() {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t t;
-  int err = sched.cfg.os_thread_create(&t, &attr, poller_main, nullptr);
-  pthread_attr_destroy(&attr);
+  int err = start_os_thread(poller_main, nullptr);
   GREEN_CHECK2(err == 0, "cannot start the network poller thread", err, 0);
 }
 

@@ -206,12 +206,7 @@ void newm(P* p, bool spinning) {
   m->can_exit = true;
   m->nextp = p;
   m->spinning = spinning;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t t;
-  int err = sched.cfg.os_thread_create(&t, &attr, mstart, m);
-  pthread_attr_destroy(&attr);
+  int err = start_os_thread(mstart, m);
   if (err != 0) {
     diag("libgreen: cannot create an OS thread for a P (error %d); running with fewer\n", err);
     {
@@ -484,6 +479,16 @@ void g_entry(transfer_t t) {
 }
 
 int64_t nanotime() { return os::now_ns(CLOCK_MONOTONIC); }
+
+int start_os_thread(void* (*fn)(void*), void* arg) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  int err = sched.cfg.os_thread_create(&t, &attr, fn, arg);
+  pthread_attr_destroy(&attr);
+  return err;
+}
 
 void sched_init(const config& cfg) {
   sched.cfg = cfg;

@@ -100,12 +100,7 @@ void* sysmon_main(void*) {
 void start_sysmon() {
   seen = static_cast<observed*>(calloc((size_t)sched.nprocs, sizeof(observed)));
   GREEN_CHECK(seen, "out of memory for sysmon");
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t t;
-  int err = sched.cfg.os_thread_create(&t, &attr, sysmon_main, nullptr);
-  pthread_attr_destroy(&attr);
+  int err = start_os_thread(sysmon_main, nullptr);
   if (err) diag("libgreen: cannot start sysmon (error %d): blocked system calls will hold their P\n", err);
 }
 

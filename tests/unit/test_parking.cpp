@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "fixture.h"
 #include "internal.h"
 #include "os.h"
 
@@ -83,13 +84,7 @@ static void* timed_parker(void*) {
   return nullptr;
 }
 
-static void start_runtime() {
-  config cfg;
-  cfg.procs = 2;
-  cfg.stack_size = 256 << 10;
-  cfg.os_thread_create = pthread_create;
-  cr_assert_eq(start(cfg), 0);
-}
+static void start_runtime() { start_runtime_with(2); }
 
 Test(parking, gs_park_and_wake, .init = start_runtime) {
   cr_assert_eq(run(park_many, nullptr, nullptr), 0);

@@ -9,18 +9,13 @@
 #include <atomic>
 #include <vector>
 
+#include "fixture.h"
 #include "internal.h"
 #include "os.h"
 
 using namespace green;
 
-static void start_runtime() {
-  config cfg;
-  cfg.procs = 2;
-  cfg.stack_size = 256 << 10;
-  cfg.os_thread_create = pthread_create;
-  cr_assert_eq(start(cfg), 0);
-}
+static void start_runtime() { start_runtime_with(2); }
 TestSuite(sched, .init = start_runtime);
 
 Test(sched, start_twice_is_ebusy) {

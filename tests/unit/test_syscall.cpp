@@ -8,18 +8,13 @@
 #include <atomic>
 #include <vector>
 
+#include "fixture.h"
 #include "internal.h"
 #include "os.h"
 
 using namespace green;
 
-static void start_one_p() {
-  config cfg;
-  cfg.procs = 1;
-  cfg.stack_size = 256 << 10;
-  cfg.os_thread_create = pthread_create;
-  cr_assert_eq(start(cfg), 0);
-}
+static void start_one_p() { start_runtime_with(1); }
 TestSuite(syscall, .init = start_one_p);
 
 static std::atomic<bool> stop{false};
