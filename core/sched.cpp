@@ -438,8 +438,11 @@ void execute(M* m, G* g) {
       break;
     case req_kind::syscall_exit: {  // prev came back from the kernel and found no P
       prev->status.store(gstatus::runnable, std::memory_order_relaxed);
-      lock_guard l(sched.mu);
-      globrunq_put(prev);
+      {
+        lock_guard l(sched.mu);
+        globrunq_put(prev);
+      }
+      wakep();  // a P may have gone idle since syscall_exit looked
       break;
     }
   }

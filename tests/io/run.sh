@@ -24,8 +24,10 @@ run() {
   local name=$1 mode=$2 max=$3; shift 3
   local log=$OUT/$name.$mode.log env=()
   [ "$mode" = green ] && env=(env LD_PRELOAD="$LIB")
-  if ! timeout -s KILL 120 "${env[@]}" "$@" >"$log" 2>&1; then
-    bad "$name [$mode]" "exit status $?: $(tail -3 "$log" | tr '\n' ' ')"; return
+  timeout -s KILL 120 "${env[@]}" "$@" >"$log" 2>&1
+  local rc=$?
+  if [ $rc != 0 ]; then
+    bad "$name [$mode]" "exit status $rc$([ $rc = 137 ] && echo ' (killed after 120 s)'): $(tail -3 "$log" | tr '\n' ' ')"; return
   fi
   if [ "$max" != - ]; then
     local peak
