@@ -1,29 +1,49 @@
-// pthread mutexes on the parking lot. State lives in the caller's
-// pthread_mutex_t, in glibc's own fields, so every static initialiser works:
-//   __lock   0 unlocked, 1 locked, 2 locked and maybe contended
-//   __owner  owner identity (G.owner_id, or the kernel tid outside a G)
-//   __count  recursion depth beyond the first lock (RECURSIVE)
-//   __kind   type as set by glibc's pthread_mutex_init / initialisers
-// Robust, process-shared and priority-protocol mutexes stay with glibc for
-// now (mutex_is_native): their state must be visible to the kernel or to
-// other processes, which a parking lot in one process cannot provide.
+// pthread mutexes: every kind, robust, priority-protocol and process-shared.
+// State lives in the caller's pthread_mutex_t, in glibc's own fields, so
+// every static initialiser works (they only set __kind):
+//   __lock     0 unlocked, 1 locked, 2 locked and maybe contended
+//   __owner    owner identity (G.owner_id, or the kernel tid outside a G)
+//   __count    recursion depth beyond the first lock (RECURSIVE)
+//   __kind     glibc's encoding: type (bits 0-1) | 16 robust | 32 prio-inherit
+//              | 64 prio-protect | 128 process-shared; -1 once destroyed
+//   __nusers   process-shared: the owner's pid (owner ids repeat across
+//              processes)
+//   __spins    prio-protect: the priority ceiling
+//   __elision  robust: ROBUST_OK / OWNER_DIED / INCONSISTENT / NOTRECOVERABLE
+//   __list     robust: links of the owner's list of robust mutexes it holds
+// glibc's pthread_mutex_init puts the ceiling in __lock and marks robust
+// mutexes process-shared; ours (shim) encodes as above instead.
 //
-// Invariant: a waiter sets __lock to 2 before parking, and parks only if
-// __lock is still 2 under the bucket lock; an unlocker that saw 2 unparks
-// one waiter after storing 0. Hence no wake-up is lost.
+// Invariant: a waiter sets __lock to 2 before waiting, and waits only while
+// __lock is still 2 (checked under the bucket lock, or by the kernel for
+// process-shared mutexes); an unlocker that saw 2 wakes one waiter after
+// storing 0. Hence no wake-up is lost. Private mutexes park Gs on the
+// parking lot; shared ones sleep in the kernel (wait.h).
+//
+// Robust mutexes are robust against the death of the G holding them: each
+// G keeps a list of those it holds (a TLS head: TLS is per G), and
+// robust_owner_exit releases them as OWNER_DIED when the G ends.
 #include <errno.h>
+#include <limits.h>
+#include <sched.h>
 
 #include "internal.h"
 #include "os.h"
+#include "sync.h"
+#include "wait.h"
 
 namespace green {
 
 namespace {
 
 constexpr int KIND_MASK = 3;  // PTHREAD_MUTEX_KIND_MASK_NP
-constexpr int NATIVE_BITS = 16 | 32 | 64 | 128;  // ROBUST, PI, PP, PSHARED
+constexpr int ROBUST = 16, PRIO_INHERIT = 32, PRIO_PROTECT = 64, PSHARED = 128;
+constexpr int KNOWN_BITS = KIND_MASK | ROBUST | PRIO_INHERIT | PRIO_PROTECT | PSHARED |
+                           256 | 512;  // glibc's elision hints, ignored
+enum : short { ROBUST_OK, OWNER_DIED, INCONSISTENT, NOTRECOVERABLE };
 
 __thread int tls_os_tid;
+__thread pthread_mutex_t* tls_robust_head;  // robust mutexes this G holds
 
 int self_id() {
   if (G* g = getg()) return g->owner_id;
@@ -31,15 +51,73 @@ int self_id() {
   return tls_os_tid;
 }
 
+int self_pid() { return (int)os::syscall6(SYS_getpid); }
+
 std::atomic<int>& word(pthread_mutex_t* m) {
   return *reinterpret_cast<std::atomic<int>*>(&m->__data.__lock);
 }
-
-bool still_contended(const void* addr, const void*) {
-  return static_cast<const std::atomic<int>*>(addr)->load(std::memory_order_relaxed) == 2;
+std::atomic<uint32_t>& uword(pthread_mutex_t* m) {
+  return *reinterpret_cast<std::atomic<uint32_t>*>(&m->__data.__lock);
+}
+std::atomic<short>& rstate(pthread_mutex_t* m) {
+  return *reinterpret_cast<std::atomic<short>*>(&m->__data.__elision);
 }
 
-int lock_slow(pthread_mutex_t* m, int64_t deadline, clockid_t clock) {
+bool is_owner(const pthread_mutex_t* m, int kind) {
+  if (m->__data.__owner != self_id()) return false;
+  return !(kind & PSHARED) || (int)m->__data.__nusers == self_pid();
+}
+
+void set_owner(pthread_mutex_t* m, int kind, int id) {
+  m->__data.__owner = id;
+  if (kind & PSHARED) m->__data.__nusers = (unsigned)self_pid();
+}
+
+// ---- the robust list: a G's held robust mutexes, linked through __list ----
+pthread_key_t robust_key;
+std::atomic<int> robust_key_state{0};  // 0 none, 1 creating, 2 ready
+
+void robust_key_dtor(void*) { robust_owner_exit(); }
+
+void robust_link(pthread_mutex_t* m) {
+  auto& l = m->__data.__list;
+  l.__prev = nullptr;
+  l.__next = reinterpret_cast<__pthread_list_t*>(tls_robust_head);
+  if (tls_robust_head)
+    tls_robust_head->__data.__list.__prev = reinterpret_cast<__pthread_list_t*>(m);
+  tls_robust_head = m;
+  if (!getg()) return;  // only Gs have an exit hook
+  if (robust_key_state.load(std::memory_order_acquire) != 2) {
+    int s = 0;
+    if (robust_key_state.compare_exchange_strong(s, 1)) {
+      key_create(&robust_key, robust_key_dtor);
+      robust_key_state.store(2, std::memory_order_release);
+    } else {
+      while (robust_key_state.load(std::memory_order_acquire) != 2) yield();
+    }
+  }
+  if (!getspecific(robust_key)) setspecific(robust_key, &tls_robust_head);
+}
+
+void robust_unlink(pthread_mutex_t* m) {
+  auto& l = m->__data.__list;
+  auto* prev = reinterpret_cast<pthread_mutex_t*>(l.__prev);
+  auto* next = reinterpret_cast<pthread_mutex_t*>(l.__next);
+  if (prev)
+    prev->__data.__list.__next = l.__next;
+  else if (tls_robust_head == m)
+    tls_robust_head = next;
+  if (next) next->__data.__list.__prev = l.__prev;
+  l.__prev = l.__next = nullptr;
+}
+
+// Store 0 and wake one waiter (all of them when the mutex became unusable).
+void release(pthread_mutex_t* m, int kind, bool all) {
+  if (word(m).exchange(0, std::memory_order_release) == 2 || all)
+    wake_word(&word(m), &word(m), all, kind & PSHARED);
+}
+
+int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock) {
   std::atomic<int>& w = word(m);
   for (int i = 0; i < 64; i++) {  // brief spin: the holder may be running
     int c = 0;
@@ -49,7 +127,10 @@ int lock_slow(pthread_mutex_t* m, int64_t deadline, clockid_t clock) {
     __builtin_ia32_pause();
   }
   while (w.exchange(2, std::memory_order_acquire) != 0) {
-    if (park(&w, still_contended, nullptr, deadline, clock) == park_result::timeout) {
+    // Someone else holds the word; it stays theirs to release.
+    if ((kind & ROBUST) && rstate(m).load(std::memory_order_relaxed) == NOTRECOVERABLE)
+      return ENOTRECOVERABLE;
+    if (wait_word(&w, &uword(m), 2, deadline, clock, kind & PSHARED) == ETIMEDOUT) {
       int c = 0;  // a last chance, as glibc: the lock may be free right now
       if (w.compare_exchange_strong(c, 2, std::memory_order_acquire)) return 0;
       return ETIMEDOUT;
@@ -58,69 +139,168 @@ int lock_slow(pthread_mutex_t* m, int64_t deadline, clockid_t clock) {
   return 0;
 }
 
+// Everything but the plain NORMAL fast path.
+int lock_full(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clock, bool try_only) {
+  int kind = m->__data.__kind;
+  if (kind & ~KNOWN_BITS) return EINVAL;  // destroyed or never initialised
+  int type = kind & KIND_MASK;
+  if ((kind & ROBUST) && rstate(m).load(std::memory_order_relaxed) == NOTRECOVERABLE)
+    return ENOTRECOVERABLE;
+  if (word(m).load(std::memory_order_relaxed) != 0 && is_owner(m, kind)) {
+    if (type == PTHREAD_MUTEX_RECURSIVE) {
+      if (m->__data.__count + 1 == 0) return EAGAIN;
+      m->__data.__count++;
+      return 0;
+    }
+    if (type == PTHREAD_MUTEX_ERRORCHECK && (!try_only || (kind & ROBUST))) return EDEADLK;
+  }
+  int c = 0;
+  if (!word(m).compare_exchange_strong(c, 1, std::memory_order_acquire)) {
+    if (try_only) return EBUSY;
+    int64_t deadline = 0;
+    if (abstime) {
+      int r = deadline_from(abstime, &deadline);  // checked only when we must wait, as glibc
+      if (r) return r;
+    }
+    int r = lock_slow(m, kind, deadline, clock);
+    if (r) return r;
+  }
+  set_owner(m, kind, self_id());
+  m->__data.__count = 0;
+  if (!(kind & ROBUST)) return 0;
+  short st = rstate(m).load(std::memory_order_relaxed);
+  if (st == NOTRECOVERABLE) {
+    m->__data.__owner = 0;
+    release(m, kind, true);
+    return ENOTRECOVERABLE;
+  }
+  robust_link(m);
+  if (st == OWNER_DIED) {
+    rstate(m).store(INCONSISTENT, std::memory_order_relaxed);
+    return EOWNERDEAD;
+  }
+  return 0;
+}
+
 }  // namespace
 
-bool mutex_is_native(const pthread_mutex_t* m) { return m->__data.__kind & NATIVE_BITS; }
+// No object is left to glibc any more: every kind is implemented here.
+bool mutex_is_native(const pthread_mutex_t*) { return false; }
+
+int mutex_init(pthread_mutex_t* m, const mutex_attr& a) {
+  if (a.type < PTHREAD_MUTEX_NORMAL || a.type > PTHREAD_MUTEX_ADAPTIVE_NP) return EINVAL;
+  *m = pthread_mutex_t{};
+  int kind = a.type | (a.robust ? ROBUST : 0) | (a.pshared ? PSHARED : 0);
+  if (a.protocol == PTHREAD_PRIO_INHERIT) kind |= PRIO_INHERIT;
+  if (a.protocol == PTHREAD_PRIO_PROTECT) {
+    kind |= PRIO_PROTECT;
+    m->__data.__spins = (short)a.ceiling;
+  }
+  m->__data.__kind = kind;
+  return 0;
+}
+
+int mutex_destroy(pthread_mutex_t* m) {
+  // As glibc: a robust mutex may be destroyed in any state.
+  if (!(m->__data.__kind & ROBUST) && word(m).load(std::memory_order_relaxed) != 0) return EBUSY;
+  m->__data.__kind = -1;
+  return 0;
+}
 
 int mutex_lock(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clock) {
-  int kind = m->__data.__kind & KIND_MASK;
-  if (kind == PTHREAD_MUTEX_NORMAL && !abstime) {
+  if (m->__data.__kind == PTHREAD_MUTEX_NORMAL && !abstime) {
     int c = 0;
     if (__builtin_expect(word(m).compare_exchange_strong(c, 1, std::memory_order_acquire), 1)) {
       m->__data.__owner = self_id();
       return 0;
     }
-  }
-  int id = self_id();
-  if (kind == PTHREAD_MUTEX_RECURSIVE && m->__data.__owner == id) {
-    if (m->__data.__count + 1 == 0) return EAGAIN;
-    m->__data.__count++;
+    int r = lock_slow(m, 0, 0, CLOCK_REALTIME);
+    if (r) return r;
+    m->__data.__owner = self_id();
     return 0;
   }
-  if (kind == PTHREAD_MUTEX_ERRORCHECK && m->__data.__owner == id) return EDEADLK;
-  int64_t deadline = 0;
-  if (abstime) {
-    if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000) return EINVAL;
-    deadline = abstime->tv_sec < 0 ? 1 : (int64_t)abstime->tv_sec * 1000000000 + abstime->tv_nsec;
-  }
-  int c = 0;
-  if (!word(m).compare_exchange_strong(c, 1, std::memory_order_acquire)) {
-    int r = lock_slow(m, deadline, clock);
-    if (r) return r;
-  }
-  m->__data.__owner = id;
-  m->__data.__count = 0;
-  return 0;
+  return lock_full(m, abstime, clock, false);
 }
 
-int mutex_trylock(pthread_mutex_t* m) {
-  int kind = m->__data.__kind & KIND_MASK;
-  int id = self_id();
-  if (kind == PTHREAD_MUTEX_RECURSIVE && m->__data.__owner == id) {
-    if (m->__data.__count + 1 == 0) return EAGAIN;
-    m->__data.__count++;
-    return 0;
-  }
-  int c = 0;
-  if (!word(m).compare_exchange_strong(c, 1, std::memory_order_acquire)) return EBUSY;
-  m->__data.__owner = id;
-  m->__data.__count = 0;
-  return 0;
-}
+int mutex_trylock(pthread_mutex_t* m) { return lock_full(m, nullptr, CLOCK_REALTIME, true); }
 
 int mutex_unlock(pthread_mutex_t* m) {
-  int kind = m->__data.__kind & KIND_MASK;
-  if (kind != PTHREAD_MUTEX_NORMAL && kind != PTHREAD_MUTEX_ADAPTIVE_NP) {
-    if (m->__data.__owner != self_id() || word(m).load(std::memory_order_relaxed) == 0)
-      return EPERM;
-    if (kind == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 0) {
+  int kind = m->__data.__kind;
+  if (kind == PTHREAD_MUTEX_NORMAL) {
+    m->__data.__owner = 0;
+    if (word(m).exchange(0, std::memory_order_release) == 2) unpark_one(&word(m));
+    return 0;
+  }
+  if (kind & ~KNOWN_BITS) return EINVAL;
+  int type = kind & KIND_MASK;
+  bool checked = (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP) ||
+                 (kind & ROBUST);
+  if (checked && (word(m).load(std::memory_order_relaxed) == 0 || !is_owner(m, kind)))
+    return EPERM;
+  bool unusable = false;
+  if (kind & ROBUST) {
+    bool inconsistent = rstate(m).load(std::memory_order_relaxed) == INCONSISTENT;
+    if (type == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 0) {
       m->__data.__count--;
-      return 0;
+      return inconsistent ? ENOTRECOVERABLE : 0;
     }
+    robust_unlink(m);
+    if (inconsistent) {  // unlocked without pthread_mutex_consistent
+      rstate(m).store(NOTRECOVERABLE, std::memory_order_relaxed);
+      unusable = true;
+    }
+  } else if (type == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 0) {
+    m->__data.__count--;
+    return 0;
   }
   m->__data.__owner = 0;
-  if (word(m).exchange(0, std::memory_order_release) == 2) unpark_one(&word(m));
+  release(m, kind, unusable);
   return 0;
+}
+
+int mutex_consistent(pthread_mutex_t* m) {
+  if (!(m->__data.__kind & ROBUST) || rstate(m).load(std::memory_order_relaxed) != INCONSISTENT)
+    return EINVAL;
+  rstate(m).store(ROBUST_OK, std::memory_order_relaxed);
+  return 0;
+}
+
+int mutex_getprioceiling(const pthread_mutex_t* m, int* ceiling) {
+  if (!(m->__data.__kind & PRIO_PROTECT)) return EINVAL;
+  *ceiling = m->__data.__spins;
+  return 0;
+}
+
+// As glibc: the ceiling changes with the mutex held (taken here unless the
+// caller holds it recursively).
+int mutex_setprioceiling(pthread_mutex_t* m, int ceiling, int* old) {
+  int kind = m->__data.__kind;
+  if (!(kind & PRIO_PROTECT)) return EINVAL;
+  if (ceiling < sched_get_priority_min(SCHED_FIFO) || ceiling > sched_get_priority_max(SCHED_FIFO))
+    return EINVAL;
+  int type = kind & KIND_MASK;
+  bool held = word(m).load(std::memory_order_relaxed) != 0 && is_owner(m, kind);
+  if (held && type == PTHREAD_MUTEX_ERRORCHECK) return EDEADLK;
+  bool take = !(held && type == PTHREAD_MUTEX_RECURSIVE);
+  if (take) {
+    int r = mutex_lock(m, nullptr, CLOCK_REALTIME);
+    if (r && r != EOWNERDEAD) return r;
+  }
+  if (old) *old = m->__data.__spins;
+  m->__data.__spins = (short)ceiling;
+  if (take) mutex_unlock(m);
+  return 0;
+}
+
+void robust_owner_exit() {
+  while (pthread_mutex_t* m = tls_robust_head) {
+    robust_unlink(m);
+    int kind = m->__data.__kind;
+    m->__data.__count = 0;
+    m->__data.__owner = 0;
+    rstate(m).store(OWNER_DIED, std::memory_order_relaxed);
+    release(m, kind, false);
+  }
 }
 
 }  // namespace green

@@ -1,0 +1,49 @@
+// Raw private futex words on the parking lot, for syscall(SYS_futex, ...)
+// from a G (libstdc++'s std::atomic<T>::wait/notify, std::counting_semaphore,
+// std::future's state word all reach the kernel that way).
+//
+// Why parking a G here cannot lose a wake-up: a G parked on a word can be
+// woken only by futex_unpark on that word, which the shim calls for every
+// FUTEX_WAKE (and, conservatively, every REQUEUE/WAKE_OP) that goes through
+// syscall(). A waker that issues the raw `syscall` instruction itself would
+// not find the G. Such wakers are the C library and the runtime on their own
+// words (thread ids in TCBs, internal locks), so those words are never
+// parked here: the TCB arena is refused below, and the shim refuses the C
+// library's and the loader's own data; the caller then makes the real call
+// in a syscall section, which is always correct.
+#include <errno.h>
+
+#include "internal.h"
+#include "sync.h"
+
+namespace green {
+
+namespace {
+
+bool word_is(const void* addr, const void* ctx) {
+  return reinterpret_cast<const std::atomic<uint32_t>*>(addr)->load(std::memory_order_relaxed) ==
+         *static_cast<const uint32_t*>(ctx);
+}
+
+}  // namespace
+
+int futex_park(const uint32_t* addr, uint32_t val, int64_t deadline_ns, clockid_t clock) {
+  if (!sched.started.load(std::memory_order_relaxed) || !getg() || g_in_arena(addr))
+    return ENOSYS;
+  switch (park(addr, word_is, &val, deadline_ns, clock)) {
+    case park_result::woken: return 0;
+    case park_result::invalid: return EAGAIN;
+    case park_result::timeout: return ETIMEDOUT;
+  }
+  return 0;
+}
+
+int futex_unpark(const uint32_t* addr, int count) {
+  if (count <= 0) return 0;
+  if (count == INT32_MAX) return unpark_all(addr);
+  int n = 0;
+  while (n < count && unpark_one(addr)) n++;
+  return n;
+}
+
+}  // namespace green

@@ -1,0 +1,25 @@
+// Waiting on a 32-bit word, for the synchronisation objects (mutex, cond,
+// rwlock, barrier, sem). One call site per primitive, two mechanisms:
+//   private objects: the parking lot, keyed by `key` (any address inside the
+//     object), validated by *word == val under the bucket lock;
+//   process-shared objects: the kernel futex on `word` itself, without the
+//     PRIVATE flag (waiters may sit in other processes), inside a syscall
+//     section so the G's P keeps running other Gs while it sleeps.
+// Either way a waker that changes *word and then calls wake_word() on the
+// same key/word never misses a waiter that validated the old value.
+#pragma once
+#include <atomic>
+#include <stdint.h>
+#include <time.h>
+
+namespace green {
+
+// Returns 0 (woken, or *word != val already: the caller re-checks its
+// state), ETIMEDOUT once the deadline (absolute ns of clock, <= 0: none) has
+// passed, EINTR (shared only: a signal interrupted the kernel wait).
+int wait_word(const void* key, const std::atomic<uint32_t>* word, uint32_t val,
+              int64_t deadline_ns, clockid_t clock, bool shared);
+// Wake one (all = false) or every waiter of key (private) / word (shared).
+void wake_word(const void* key, const void* word, bool all, bool shared);
+
+}  // namespace green
