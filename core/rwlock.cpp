@@ -7,7 +7,7 @@
 //   __writers_futex  key on which private writers park (readers: __wrphase_futex)
 //   __cur_writer     the writer's identity (EDEADLK checks)
 //   __pad3           process-shared: the writer's pid
-//   __shared         1: process-shared (set by our pthread_rwlock_init)
+//   __shared         nonzero: process-shared (128, glibc's FUTEX_SHARED)
 //   __flags          kind: PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
 //                    makes new readers wait behind waiting writers; every
 //                    other kind prefers readers, as glibc (so a thread may
@@ -43,7 +43,7 @@ struct rw {
   std::atomic<uint32_t>& rwait() { return at(&l->__data.__wrphase_futex); }
   const void* rkey() { return &l->__data.__wrphase_futex; }
   const void* wkey() { return &l->__data.__writers_futex; }
-  bool shared() { return l->__data.__shared == 1; }
+  bool shared() { return l->__data.__shared != 0; }
   bool prefer_writer() { return l->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP; }
   static std::atomic<uint32_t>& at(unsigned* p) { return *reinterpret_cast<std::atomic<uint32_t>*>(p); }
 
@@ -76,7 +76,7 @@ bool reader_blocked(rw& r, uint32_t s) {
 int rwlock_init(pthread_rwlock_t* l, int kind, bool pshared) {
   *l = pthread_rwlock_t{};
   l->__data.__flags = (unsigned)kind;
-  l->__data.__shared = pshared ? 1 : 0;
+  l->__data.__shared = pshared ? 128 : 0;
   return 0;
 }
 

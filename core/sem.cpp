@@ -2,8 +2,8 @@
 // glibc's sem_* on a shared or named semaphore interoperates with one
 // running under libgreen):
 //   data     64 bits: value in the low half, waiters in the high half
-//   private  FUTEX_PRIVATE (128) for sem_init(pshared = 0); 0 (shared) for
-//            sem_init(pshared != 0) and for every sem_open semaphore
+//   private  glibc's futex flag word: 0 for sem_init(pshared = 0); 128
+//            (shared) for sem_init(pshared != 0) and every sem_open semaphore
 // wait: take a token with a CAS when the value is positive; otherwise
 // register as a waiter (high half + 1) and sleep while the value (the low
 // word) is 0, then take a token and unregister in one CAS.
@@ -28,7 +28,7 @@ namespace {
 
 constexpr uint64_t VALUE_MASK = 0xffffffffu;
 constexpr uint64_t ONE_WAITER = 1ull << 32;
-constexpr int FUTEX_PRIVATE_VALUE = 128;
+constexpr int SHARED_VALUE = 128;  // glibc's FUTEX_SHARED (0 is FUTEX_PRIVATE)
 
 struct nsem {
   std::atomic<uint64_t> data;
@@ -41,7 +41,7 @@ nsem* get(sem_t* s) { return reinterpret_cast<nsem*>(s); }
 std::atomic<uint32_t>& value_word(nsem* s) {  // the low half (little endian)
   return *reinterpret_cast<std::atomic<uint32_t>*>(reinterpret_cast<char*>(s));
 }
-bool shared(const nsem* s) { return s->priv != FUTEX_PRIVATE_VALUE; }
+bool shared(const nsem* s) { return s->priv != 0; }
 
 }  // namespace
 
@@ -49,7 +49,7 @@ int sem_init(sem_t* ps, bool pshared, unsigned value) {
   if (value > SEM_VALUE_MAX) return EINVAL;
   nsem* s = new (ps) nsem{};
   s->data.store(value, std::memory_order_relaxed);
-  s->priv = pshared ? 0 : FUTEX_PRIVATE_VALUE;
+  s->priv = pshared ? SHARED_VALUE : 0;
   return 0;
 }
 

@@ -65,7 +65,8 @@ int spin_unlock(pthread_spinlock_t* s);
 
 // ---- unnamed and named semaphores (sem.cpp) ----
 // glibc's layout: a 64-bit word (value in the low half, waiter count in
-// the high half) and a "private" int (0: shared, as sem_open makes them).
+// the high half) and glibc's "private" int (0 private, 128 shared, as
+// sem_open makes them).
 int sem_init(sem_t* s, bool pshared, unsigned value);
 int sem_wait(sem_t* s, const struct timespec* abstime, clockid_t clock, bool try_only);
 int sem_post(sem_t* s);

@@ -1,6 +1,5 @@
-// pthread_rwlock_*: core's rwlock (core/rwlock.cpp). init is ours, reading
-// the attribute with glibc's getters (glibc's init marks a lock shared with
-// a zero, which a static initialiser also has).
+// pthread_rwlock_*: core's rwlock (core/rwlock.cpp). init is ours (the
+// fields mean what core says), reading the attribute with glibc's getters.
 #include <errno.h>
 
 #include "shim.h"

@@ -1,11 +1,20 @@
-// syscall(2). Private futex waits from a G on an application's word park the
-// G on core's parking lot (core/futex.cpp explains why that cannot lose a
-// wake-up); every private FUTEX_WAKE first wakes Gs parked on that word and
-// then the kernel's waiters (threads libgreen does not run), and requeue /
-// wake-op calls wake every parked G of their words (a spurious wake-up,
-// which futex users must tolerate) before the real call. Everything else,
-// shared futexes included, is the real system call in a syscall section.
+// syscall(2). Futex waits from a G on an application's word in private
+// memory park the G on core's parking lot (core/futex.cpp explains why that
+// cannot lose a wake-up); every FUTEX_WAKE first wakes Gs parked on that
+// word and then the kernel's waiters (threads libgreen does not run), and
+// requeue / wake-op calls wake every parked G of their words (a spurious
+// wake-up, which futex users must tolerate) before the real call.
+// Everything else is the real system call in a syscall section.
+//
+// "Private memory": libstdc++ 12 waits without FUTEX_PRIVATE_FLAG
+// (std::atomic<T>::wait, counting_semaphore), so the flag alone would park
+// nothing. A word in a MAP_PRIVATE (or anonymous private) mapping can be
+// woken only from inside this process, exactly like a private futex, so
+// such words are parked too. Which mappings are private comes from
+// /proc/self/maps, read once per mapping and remembered; words in shared
+// mappings (other processes may wake them) always take the kernel path.
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <linux/futex.h>
@@ -54,6 +63,88 @@ bool libc_word(const void* addr) {
   return false;
 }
 
+// Private mappings seen in /proc/self/maps (remembered; a mapping is
+// assumed not to be replaced by a shared one at the same address while a
+// futex word in it is in use).
+constexpr int MAX_PRIVATE = 256;
+struct {
+  std::atomic<uintptr_t> lo, hi;
+} private_maps[MAX_PRIVATE];
+std::atomic<int> nprivate{0};
+std::atomic<int> maps_lock{0};
+
+bool known_private(uintptr_t a) {
+  int n = nprivate.load(std::memory_order_acquire);
+  for (int i = 0; i < n; i++)
+    if (a >= private_maps[i].lo.load(std::memory_order_relaxed) &&
+        a < private_maps[i].hi.load(std::memory_order_relaxed))
+      return true;
+  return false;
+}
+
+uintptr_t hex(const char*& p) {
+  uintptr_t v = 0;
+  for (;; p++) {
+    int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+    if (d < 0) return v;
+    v = v * 16 + (uintptr_t)d;
+  }
+}
+
+// Look addr up in /proc/self/maps (raw calls: no syscall section needed,
+// procfs reads do not block); remember the mapping if it is private.
+bool lookup_private(uintptr_t a) {
+  using green::os::syscall6;
+  int fd = (int)syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[4096];
+  size_t have = 0;
+  bool found = false, priv = false;
+  uintptr_t lo = 0, hi = 0;
+  for (;;) {
+    long n = syscall6(SYS_read, fd, (long)(buf + have), (long)(sizeof buf - 1 - have));
+    if (n <= 0) break;
+    have += (size_t)n;
+    buf[have] = 0;
+    char* line = buf;
+    char* nl;
+    while ((nl = strchr(line, '\n'))) {
+      const char* p = line;
+      lo = hex(p);
+      p++;
+      hi = hex(p);
+      p++;  // perms: rwxp or rwxs
+      if (a >= lo && a < hi) {
+        found = true;
+        priv = p[3] == 'p';
+        break;
+      }
+      line = nl + 1;
+    }
+    if (found) break;
+    have = (size_t)(buf + have - line);
+    memmove(buf, line, have);
+  }
+  syscall6(SYS_close, fd);
+  if (!found || !priv) return false;
+  int expected = 0;
+  if (maps_lock.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
+    int n = nprivate.load(std::memory_order_relaxed);
+    if (n < MAX_PRIVATE && !known_private(a)) {
+      private_maps[n].lo.store(lo, std::memory_order_relaxed);
+      private_maps[n].hi.store(hi, std::memory_order_relaxed);
+      nprivate.store(n + 1, std::memory_order_release);
+    }
+    maps_lock.store(0, std::memory_order_release);
+  }
+  return true;
+}
+
+bool private_memory(const void* addr) {
+  auto a = reinterpret_cast<uintptr_t>(addr);
+  return known_private(a) || lookup_private(a);
+}
+
 long result(long r) {
   if (r < 0 && r > -4096) {
     errno = (int)-r;
@@ -75,6 +166,7 @@ constexpr long NS = 1000000000L;
 bool park_wait(const long* a, int cmd, int op, long* out) {
   auto* addr = reinterpret_cast<const uint32_t*>(a[0]);
   if (!green::on_green() || !addr || (a[0] & 3) || libc_word(addr)) return false;
+  if (!(op & FUTEX_PRIVATE_FLAG) && !private_memory(addr)) return false;
   if (cmd == FUTEX_WAIT_BITSET && (uint32_t)a[5] != FUTEX_BITSET_MATCH_ANY) return false;
   auto* ts = reinterpret_cast<const struct timespec*>(a[3]);
   int64_t deadline = 0;
@@ -100,7 +192,6 @@ bool park_wait(const long* a, int cmd, int op, long* out) {
 long futex(const long* a) {
   int op = (int)a[1];
   int cmd = op & FUTEX_CMD_MASK;
-  if (!(op & FUTEX_PRIVATE_FLAG)) return real(SYS_futex, a);
   auto* addr = reinterpret_cast<const uint32_t*>(a[0]);
   long r;
   switch (cmd) {
