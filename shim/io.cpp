@@ -369,9 +369,18 @@ GREEN_EXPORT int connect(int fd, const struct sockaddr* a, socklen_t al) {
 GREEN_EXPORT int close(int fd) {
   REAL(close);
   green::netpoll_close(fd);
+  fdinfo* f = info(fd);
+  uint8_t kind = f ? f->kind.load(std::memory_order_relaxed) : (uint8_t)UNKNOWN;
   forget(fd);
   if (!green::on_green()) return real_close(fd);
-  section s;  // SO_LINGER, NFS: close can block
+  bool may_block = kind == FILE_LIKE || kind == UNKNOWN;  // NFS, slow devices
+  if (kind == SOCKET) {  // only a lingering socket blocks in close
+    struct linger l = {};
+    socklen_t len = sizeof l;
+    may_block = getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff;
+  }
+  if (!may_block) return real_close(fd);
+  section s;
   return real_close(fd);
 }
 
