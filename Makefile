@@ -40,7 +40,7 @@ else
   OPT := -O2
 endif
 CXXFLAGS := -std=c++20 $(WARN) $(COMMON) $(OPT) -fno-exceptions -fno-rtti
-LDLIBS_CORE := /usr/lib/x86_64-linux-gnu/libboost_context.a -ldl
+LDLIBS_CORE := /usr/lib/x86_64-linux-gnu/libboost_context.a -ldl -lunwind
 
 OUT := $(BUILD)$(if $(filter release,$(MODE)),,/$(MODE))
 CORE_SRC := $(wildcard core/*.cpp)
@@ -58,7 +58,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.cpp,$(OUT)/unit/%,$(wildcard tests/unit/*.
 ITEST_BIN := $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c)) \
 	$(patsubst tests/integration/%.cpp,$(BUILD)/itest/%,$(wildcard tests/integration/*.cpp))
 
-.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-io test-sync test-ebpf \
+.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-io test-sync test-preempt test-ebpf \
 	bench demo debug asan clean deps check-deps format
 
 all: check-deps lib examples tools itest $(BENCH_BIN) ebpf
@@ -88,7 +88,7 @@ $(OUT)/libgreen.so: $(CORE_OBJ) $(SHIM_OBJ) $(PRELOAD_OBJ) preload/libgreen.map
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CXX) -shared -o $@ $(CORE_OBJ) $(SHIM_OBJ) $(PRELOAD_OBJ) $(SAN_LD) \
 		-Wl,--version-script=preload/libgreen.map -Wl,-z,now -Wl,--no-undefined \
-		-Wl,--exclude-libs,ALL $(LDLIBS_CORE) -pthread -lunwind
+		-Wl,--exclude-libs,ALL $(LDLIBS_CORE) -pthread
 
 # Example "legacy" programs: plain C/C++ + pthreads, never a libgreen header.
 examples: $(EXAMPLES)
@@ -135,7 +135,7 @@ ebpf: check-deps lib
 	$(Q)$(if $(wildcard ebpf/Makefile),$(MAKE) --no-print-directory -C ebpf BUILD=$(abspath $(BUILD))/ebpf)
 
 test: all unit
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-io test-sync test-ebpf
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-io test-sync test-preempt test-ebpf
 
 test-unit: unit
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 1; done
@@ -148,6 +148,9 @@ test-io: lib
 
 test-sync: lib
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/sync/run.sh
+
+test-preempt: lib
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/preempt/run.sh
 
 test-ebpf: ebpf
 	$(Q)$(if $(wildcard tests/ebpf/run.sh),BUILD=$(abspath $(BUILD)) bash tests/ebpf/run.sh)

@@ -35,6 +35,7 @@ void parent() {
 void child() {
   parking_fork(fork_phase::child);
   sysmon_fork(fork_phase::child);
+  preempt_fork(fork_phase::child);
   sched_fork(fork_phase::child);
   netpoll_fork(fork_phase::child);
   timers_fork(fork_phase::child);

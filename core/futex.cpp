@@ -28,7 +28,7 @@ bool word_is(const void* addr, const void* ctx) {
 }  // namespace
 
 int futex_park(const uint32_t* addr, uint32_t val, int64_t deadline_ns, clockid_t clock) {
-  if (!sched.started.load(std::memory_order_relaxed) || !getg() || g_in_arena(addr))
+  if (!sched.started.load(std::memory_order_relaxed) || !getg_switchable() || g_in_arena(addr))
     return ENOSYS;
   switch (park(addr, word_is, &val, deadline_ns, clock)) {
     case park_result::woken: return 0;

@@ -129,6 +129,8 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->m = nullptr;
   g->name[0] = 0;
   g->is_main = false;
+  g->entry_sp = 0;
+  g->nopark = 0;
   g->result = nullptr;
   g->joining = nullptr;
   g->asan_fake_stack = nullptr;

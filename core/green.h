@@ -25,6 +25,8 @@ struct config {
   size_t stack_size = 8 << 20;      // default G stack (GREEN_STACK_SIZE)
   bool stats = false;               // print counters at exit (GREEN_STATS)
   int max_ms = 10000;               // cap on Ms alive at once (GREEN_MAX_MS)
+  int timeslice_us = 10000;         // preempt a G running longer while others wait; 0: never
+  int preempt_signal = 0;           // signal used to preempt (GREEN_PREEMPT_SIGNAL); 0: SIGRTMAX-1
   os_thread_create_fn os_thread_create = nullptr;  // real pthread_create, for Ms
 };
 
@@ -51,6 +53,12 @@ int thread_join(pthread_t t, void** result, const struct timespec* abstime, cloc
                 bool try_only);
 int thread_detach(pthread_t t);
 [[noreturn]] void thread_exit(void* result);
+// Called by a trampoline right before it calls the application's code on
+// the current G (a thread's start routine, main, a C11 thread function):
+// frames younger than the caller are the application's, which is where the
+// preemption signal may switch the G out (preempt.cpp). Must be called from
+// the frame that then makes the call, with no stack adjustment in between.
+void mark_user_entry();
 void yield();
 int thread_setname(pthread_t t, const char* name);
 int thread_getname(pthread_t t, char* buf, size_t len);

@@ -73,6 +73,9 @@ struct G {
   char name[16];
   G* joining;                // the G this one waits to join (EDEADLK check)
   void* asan_fake_stack;     // AddressSanitizer fiber bookkeeping (asan builds)
+  uintptr_t entry_sp;        // SP of the frame that called the app's code (mark_user_entry)
+  int nopark;                // > 0: this G must not switch (it runs in a signal handler
+                             // of ours): blocking calls block its M, as a plain thread
   bool is_main;
   bool tls_ready;            // _dl_allocate_tls done for this block
 };
@@ -103,7 +106,9 @@ struct P {
   runq q;
   G* gfree = nullptr;   // dead Gs kept for reuse, with their stacks
   int ngfree = 0;
-  uint32_t schedtick = 0;
+  std::atomic<uint32_t> schedtick{0};  // bumped by the owner at each G it runs
+  std::atomic<int> mtid{0};             // tid of the owning M while RUNNING (for sysmon's signal)
+  std::atomic<bool> preempt{false};     // sysmon asked the running G to yield (preempt.cpp)
 };
 
 struct switch_req;  // what g0 does after a G switched to it (sched.cpp)
@@ -158,6 +163,9 @@ struct stats_t {
   std::atomic<uint64_t> wakeups{0};  // idle Ms woken by startm
   std::atomic<uint64_t> syscalls{0};  // syscall sections entered
   std::atomic<uint64_t> handoffs{0};  // Ps retaken from Ms blocked in the kernel
+  std::atomic<uint64_t> preempt_signals{0};  // preemption signals sent by sysmon
+  std::atomic<uint64_t> preempts{0};         // Gs switched out by the signal
+  std::atomic<uint64_t> preempt_unsafe{0};   // signals that found the G at an unsafe point
 };
 extern stats_t stats;
 
@@ -167,6 +175,11 @@ extern stats_t stats;
 extern __thread G* tls_g;  // non-null only on a G's TCB
 extern __thread M* tls_m;  // non-null only on an M's own TCB (g0)
 inline G* getg() { return tls_g; }
+// The current G if it may switch out (park, yield, syscall section), else null.
+inline G* getg_switchable() {
+  G* g = tls_g;
+  return g && !g->nopark ? g : nullptr;
+}
 inline M* getm() {
   G* g = tls_g;
   return g ? g->m : tls_m;
@@ -193,6 +206,14 @@ void syscall_park_current();            // current G has no P: queue it, park it
 void sysmon_kick();                     // a syscall section began: make sure sysmon watches
 void g_entry(transfer_t t);             // first frame of every G
 void timers_changed(int64_t when);      // a timer earlier than before was added
+void gopreempt(const void* mask);       // from the preemption handler: requeue the G globally;
+                                        // g0 then restores the M's signal mask (kernel sigset_t)
+
+// ---- preempt.cpp ----
+bool preempt_init();                    // install the handler; false: preemption stays off
+bool preempt_enabled();
+int64_t preempt_check(int64_t now);     // sysmon: signal Ps whose G overran; returns the
+                                        // longest sysmon may sleep before looking again
 
 // ---- thread.cpp ----
 void thread_finish(G* g);               // on g0, after g switched away dead
@@ -262,6 +283,7 @@ void gpool_fork(fork_phase ph);
 void stack_fork(fork_phase ph);
 void netpoll_fork(fork_phase ph);
 void sysmon_fork(fork_phase ph);
+void preempt_fork(fork_phase ph);
 void tls_fork(fork_phase ph);
 void fork_handlers_install();
 

@@ -72,6 +72,29 @@ void set_thread_pointer(void* tp) {
     syscall6(SYS_arch_prctl, ARCH_SET_FS, (long)tp);
 }
 
+// rt_sigreturn, encoded as glibc's __restore_rt (mov $15,%rax; syscall) so
+// that libgcc's and libunwind's signal-frame detection sees it.
+extern "C" void green_sigreturn();
+asm(".text\n"
+    ".globl green_sigreturn\n"
+    ".hidden green_sigreturn\n"
+    ".type green_sigreturn,@function\n"
+    "  nop\n"
+    "green_sigreturn:\n"
+    "  movq $15, %rax\n"
+    "  syscall\n"
+    ".size green_sigreturn,.-green_sigreturn\n");
+
+int set_signal_handler(int sig, void (*fn)(int, siginfo_t*, void*), unsigned long flags) {
+  struct {
+    void* handler;
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } ksa = {(void*)fn, flags | SA_SIGINFO | 0x04000000 /* SA_RESTORER */, green_sigreturn, 0};
+  return (int)syscall6(SYS_rt_sigaction, sig, (long)&ksa, 0, 8);
+}
+
 void* thread_pointer() {
   void* tp;
   asm volatile("mov %%fs:0x10, %0" : "=r"(tp));  // tcbhead_t.self

@@ -3,6 +3,7 @@
 // Every wrapper returns -errno on failure, as the kernel does.
 #pragma once
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -33,6 +34,10 @@ int mprotect(void* addr, size_t len, int prot);
 void write_all(int fd, const char* buf, size_t len);
 int64_t now_ns(clockid_t clock);  // vDSO clock_gettime (not interposed)
 void set_thread_pointer(void* tp);
+// Install fn for sig (SA_SIGINFO | flags; sig itself blocked while it runs)
+// with the raw system call: sigaction itself may be interposed. The
+// restorer is the byte sequence unwinders recognise as a signal frame.
+int set_signal_handler(int sig, void (*fn)(int, siginfo_t*, void*), unsigned long flags);
 void* thread_pointer();
 
 }  // namespace green::os

@@ -147,7 +147,7 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
   waiter w;
   w.addr = addr;
   w.b = &b;
-  w.g = sched.started.load(std::memory_order_relaxed) ? getg() : nullptr;
+  w.g = sched.started.load(std::memory_order_relaxed) ? getg_switchable() : nullptr;
   if (deadline_ns > 0 && os::now_ns(clock) >= deadline_ns) {
     b.mu.acquire();
     bool valid = !validate || validate(addr, ctx);

@@ -19,7 +19,9 @@ struct main_call {
 } main_args;
 
 void* main_trampoline(void*) {
-  exit(main_args.fn(main_args.argc, main_args.argv, main_args.envp));
+  mark_user_entry();
+  int status = main_args.fn(main_args.argc, main_args.argv, main_args.envp);
+  exit(status);
 }
 
 }  // namespace
@@ -36,6 +38,9 @@ int start(const config& cfg) {
   }
   sched_init(cfg);
   fork_handlers_install();
+  if (cfg.timeslice_us > 0 && !preempt_init())
+    diag("libgreen: cannot install the preemption signal handler; threads that never block "
+         "will not be preempted\n");
   sched.started.store(true, std::memory_order_release);
   return 0;
 }

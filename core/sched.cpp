@@ -24,6 +24,7 @@
 // anywhere (a G, g0, a foreign OS thread); park_current/gosched/
 // goexit_to_g0 run on a G only.
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,12 +85,13 @@ __thread M* tls_m;
 
 namespace {
 
-enum class req_kind { yield, park, exit, syscall_exit };
+enum class req_kind { yield, park, exit, syscall_exit, preempt };
 }  // namespace
 
 struct switch_req {
   req_kind kind;
   lock* unlock;
+  const void* mask;  // preempt: the M's signal mask before the handler ran
 };
 
 namespace {
@@ -156,7 +158,10 @@ void acquirep(M* m, P* p) {
   GREEN_CHECK(!m->p && !p->m, "acquirep: P or M already bound");
   m->p = p;
   p->m = m;
-  p->status.store(P_RUNNING, std::memory_order_release);
+  p->mtid.store(m->tid, std::memory_order_relaxed);
+  // seq_cst: sysmon publishes "sleeping" before its last look at the Ps.
+  p->status.store(P_RUNNING, std::memory_order_seq_cst);
+  if (preempt_enabled()) sysmon_kick();  // a busy P needs someone watching its time slice
 }
 
 P* pidleget_locked() { return pidleget(); }
@@ -164,6 +169,7 @@ P* pidleget_locked() { return pidleget(); }
 namespace {
 
 void releasep(M* m) {
+  m->p->mtid.store(0, std::memory_order_relaxed);
   m->p->m = nullptr;
   m->p = nullptr;
 }
@@ -344,7 +350,7 @@ G* find_runnable(M* m) {
 top:
   P* p = m->p;
   if (timers_pending()) timers_run(nanotime());
-  if (p->schedtick % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     lock_guard l(sched.mu);
     if (G* g = globrunq_get(p, 1)) return g;
   }
@@ -406,7 +412,10 @@ top:
 
 void execute(M* m, G* g) {
   m->curg = g;
-  m->p->schedtick++;
+  P* p = m->p;
+  // Owner-only writes: plain load and store, no locked instruction.
+  p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (p->preempt.load(std::memory_order_relaxed)) p->preempt.store(false, std::memory_order_relaxed);
   g->m = m;
   g->status.store(gstatus::running, std::memory_order_relaxed);
   stats.switches.fetch_add(1, std::memory_order_relaxed);
@@ -445,6 +454,21 @@ void execute(M* m, G* g) {
       wakep();  // a P may have gone idle since syscall_exit looked
       break;
     }
+    case req_kind::preempt: {  // switched out from the preemption handler
+      const void* mask = req->mask;  // on prev's stack: read before prev is visible
+      uint64_t saved;
+      memcpy(&saved, mask, sizeof saved);
+      prev->status.store(gstatus::runnable, std::memory_order_relaxed);
+      {
+        lock_guard l(sched.mu);
+        globrunq_put(prev);  // behind every waiting G, as Go's gopreempt_m
+      }
+      // The handler's frame stays on prev's stack with the preemption signal
+      // blocked in this M; the next G must run with the mask prev had.
+      os::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, sizeof saved);
+      wakep();
+      break;
+    }
   }
 }
 
@@ -478,7 +502,15 @@ void g_entry(transfer_t t) {
   asan_entered_g(g->m, g);
   tls_g = g;  // the thread pointer is already g's TCB: this is g's own copy
   tls_start_thread();
-  thread_exit(g->fn(g->arg));
+  mark_user_entry();
+  void* result = g->fn(g->arg);
+  thread_exit(result);
+}
+
+__attribute__((noinline)) void mark_user_entry() {
+  // Our CFA is the caller's SP at the call, which is also its SP when it
+  // calls the application right after: every older frame is runtime code.
+  if (G* g = getg()) g->entry_sp = reinterpret_cast<uintptr_t>(__builtin_dwarf_cfa());
 }
 
 int64_t nanotime() { return os::now_ns(CLOCK_MONOTONIC); }
@@ -531,17 +563,22 @@ void ready(G* g) {
 
 void park_current(lock* unlock_after) {
   stats.parks.fetch_add(1, std::memory_order_relaxed);
-  switch_req req{req_kind::park, unlock_after};
+  switch_req req{req_kind::park, unlock_after, nullptr};
   switch_to_g0(&req);
 }
 
 void gosched() {
-  switch_req req{req_kind::yield, nullptr};
+  switch_req req{req_kind::yield, nullptr, nullptr};
+  switch_to_g0(&req);
+}
+
+void gopreempt(const void* mask) {
+  switch_req req{req_kind::preempt, nullptr, mask};
   switch_to_g0(&req);
 }
 
 void syscall_park_current() {
-  switch_req req{req_kind::syscall_exit, nullptr};
+  switch_req req{req_kind::syscall_exit, nullptr, nullptr};
   switch_to_g0(&req);
 }
 
@@ -569,7 +606,7 @@ void handoffp(P* p) {
 }
 
 [[noreturn]] void goexit_to_g0() {
-  switch_req req{req_kind::exit, nullptr};
+  switch_req req{req_kind::exit, nullptr, nullptr};
   switch_to_g0(&req);
   fatal(__func__, "a dead G was resumed");
 }

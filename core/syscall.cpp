@@ -17,7 +17,7 @@
 namespace green {
 
 void syscall_enter() {
-  G* g = getg();
+  G* g = getg_switchable();
   if (!g || !sched.started.load(std::memory_order_relaxed)) return;
   M* m = g->m;
   P* p = m->p;
@@ -34,7 +34,7 @@ void syscall_enter() {
 }
 
 void syscall_exit() {
-  G* g = getg();
+  G* g = getg_switchable();
   if (!g || !sched.started.load(std::memory_order_relaxed)) return;
   int saved_errno = errno;
   M* m = g->m;

@@ -1,13 +1,16 @@
 // sysmon: one OS thread without a P (Go's sysmon), started at the first
-// syscall section, so programs that never block in the kernel do not pay
-// for it.
+// syscall section (or, with preemption on, when a P first runs), so
+// programs that never block in the kernel and never preempt do not pay for it.
+// It also drives preemption: preempt_check (preempt.cpp) at every tick.
 //
 // Each tick (20 us, backing off to 10 ms while there is nothing to do) it
 // looks at every P in P_SYSCALL. A P seen in the same syscall (same
 // syscalltick) on two ticks is retaken if it has work waiting, if no other
 // P is idle or looking for work, or if the syscall has lasted 10 ms; then
 // handoffp gives it to another M (woken or created). When no P has been in
-// a syscall for a while, sysmon sleeps until the next syscall_enter kicks it.
+// a syscall for a while and no P runs, sysmon sleeps until the next
+// syscall_enter or acquirep kicks it; while a P runs it ticks at least once
+// per time slice.
 #include <stdlib.h>
 
 #include <new>
@@ -70,6 +73,15 @@ int retake(int64_t now) {
   return n;
 }
 
+bool any_running() {
+  for (int i = 0; i < sched.nprocs; i++)
+    if (sched.allp[i].status.load(std::memory_order_seq_cst) == P_RUNNING) return true;
+  return false;
+}
+
+// Anything to watch: a P in a syscall, or (with preemption) a running P.
+bool watching() { return any_in_syscall() || (preempt_enabled() && any_running()); }
+
 void* sysmon_main(void*) {
   int64_t delay = MIN_DELAY_NS;
   int idle = 0;
@@ -77,20 +89,23 @@ void* sysmon_main(void*) {
     wake.clear();
     wake.sleep(nanotime() + delay);
     int64_t now = nanotime();
+    int64_t preempt_in = preempt_check(now);
     if (retake(now) > 0 || any_in_syscall()) {
       idle = 0;
       delay = MIN_DELAY_NS;
       continue;
     }
-    if (++idle < IDLE_TICKS_BEFORE_BACKOFF) continue;
-    delay = delay * 2 > MAX_DELAY_NS ? MAX_DELAY_NS : delay * 2;
-    if (delay < MAX_DELAY_NS) continue;
-    // Nothing in the kernel for a while: sleep until a syscall section
-    // starts. sleeping is published before the last look, and
-    // syscall_enter stores P_SYSCALL before reading sleeping (seq_cst both).
+    if (++idle >= IDLE_TICKS_BEFORE_BACKOFF)
+      delay = delay * 2 > MAX_DELAY_NS ? MAX_DELAY_NS : delay * 2;
+    if (preempt_in < delay) delay = preempt_in < MIN_DELAY_NS ? MIN_DELAY_NS : preempt_in;
+    if (idle < IDLE_TICKS_BEFORE_BACKOFF || delay < MAX_DELAY_NS || watching()) continue;
+    // Nothing to watch for a while: sleep until a syscall section starts
+    // or a P starts running. sleeping is published before the last look,
+    // and syscall_enter / acquirep store the P's status before reading
+    // sleeping (seq_cst both).
     wake.clear();
     sleeping.store(true, std::memory_order_seq_cst);
-    if (!any_in_syscall()) wake.sleep(0);
+    if (!watching()) wake.sleep(0);
     sleeping.store(false, std::memory_order_seq_cst);
     idle = 0;
     delay = MIN_DELAY_NS;

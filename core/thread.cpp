@@ -38,7 +38,7 @@ bool claim_exited(G* g) {
 
 }  // namespace
 
-bool on_green() { return getg() != nullptr; }
+bool on_green() { return getg_switchable() != nullptr; }
 bool is_green(pthread_t t) { return g_from_handle(t) != nullptr; }
 
 int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), void* arg) {
@@ -148,7 +148,7 @@ int thread_detach(pthread_t t) {
 }
 
 void yield() {
-  if (getg() && sched.started.load(std::memory_order_relaxed))
+  if (getg_switchable() && sched.started.load(std::memory_order_relaxed))
     gosched();
   else
     os::syscall6(SYS_sched_yield);

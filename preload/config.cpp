@@ -2,10 +2,13 @@
 // GREEN_STACK_SIZE  16384..1 GiB       default: RLIMIT_STACK as NPTL (2 MiB if unlimited)
 // GREEN_STATS       0 | 1              default: 0
 // GREEN_MAX_MS      GREEN_PROCS..100000  default: 10000 (Ms alive at once)
+// GREEN_TIMESLICE_US  0 (never preempt) | 100..10000000  default: 10000
+// GREEN_PREEMPT_SIGNAL  SIGRTMIN..SIGRTMAX (a number, or RTMIN+n / RTMAX-n)  default: RTMAX-1
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -69,6 +72,23 @@ size_t default_stack() {
   return (s + 4095) & ~size_t(4095);
 }
 
+// "40", "RTMIN+3", "SIGRTMAX-1": a real-time signal number, or -1.
+int parse_rt_signal(const char* s) {
+  if (strncmp(s, "SIG", 3) == 0) s += 3;
+  long base = 0, v;
+  const char* end;
+  if (strncmp(s, "RTMIN", 5) == 0 || strncmp(s, "RTMAX", 5) == 0) {
+    base = s[4] == 'N' ? SIGRTMIN : SIGRTMAX;
+    s += 5;
+    if (!*s) return (int)base;
+    if ((*s != '+' && *s != '-') || !parse_long(s + 1, &v, &end) || *end) return -1;
+    v = *s == '+' ? base + v : base - v;
+  } else if (!parse_long(s, &v, &end) || *end) {
+    return -1;
+  }
+  return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;
+}
+
 }  // namespace
 
 int default_procs() {
@@ -123,6 +143,24 @@ bool read_config(config* cfg) {
       return false;
     }
     cfg->max_ms = (int)v;
+  }
+  if ((e = getenv("GREEN_TIMESLICE_US"))) {
+    if (!parse_long(e, &v, &end) || *end || (v != 0 && (v < 100 || v > 10000000))) {
+      complain("GREEN_TIMESLICE_US", e, "0 (no preemption) or an integer from 100 to 10000000");
+      return false;
+    }
+    cfg->timeslice_us = (int)v;
+  }
+  if ((e = getenv("GREEN_PREEMPT_SIGNAL"))) {
+    int sig = parse_rt_signal(e);
+    if (sig < 0) {
+      char range[128];
+      snprintf(range, sizeof range, "a real-time signal from %d to %d (or RTMIN+n, RTMAX-n)",
+               SIGRTMIN, SIGRTMAX);
+      complain("GREEN_PREEMPT_SIGNAL", e, range);
+      return false;
+    }
+    cfg->preempt_signal = sig;
   }
   if ((e = getenv("GREEN_STATS"))) {
     if (strcmp(e, "0") != 0 && strcmp(e, "1") != 0) {

@@ -33,7 +33,9 @@ struct start {
 void* c11_entry(void* p) {
   start s = *static_cast<start*>(p);
   free(p);
-  return reinterpret_cast<void*>(static_cast<intptr_t>(s.fn(s.arg)));
+  green::mark_user_entry();  // s.fn is the application's: preemptible from here
+  int r = s.fn(s.arg);
+  return reinterpret_cast<void*>(static_cast<intptr_t>(r));
 }
 
 }  // namespace
