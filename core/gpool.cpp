@@ -95,6 +95,17 @@ bool g_in_arena(const void* p) {
   return arena && c >= arena && c < arena + block_size * next_fresh.load(std::memory_order_acquire);
 }
 
+bool for_each_g(bool (*fn)(G* g, void* ctx), void* ctx) {
+  size_t n = arena ? next_fresh.load(std::memory_order_acquire) : 0;
+  for (size_t i = 0; i < n; i++) {
+    G* g = block_g(arena + i * block_size);
+    if (g->magic != G_MAGIC || g->status.load(std::memory_order_acquire) == gstatus::idle)
+      continue;
+    if (!fn(g, ctx)) return false;
+  }
+  return true;
+}
+
 G* g_from_handle(pthread_t t) {
   char* tcb = reinterpret_cast<char*>(t);
   if (!g_in_arena(tcb)) return nullptr;

@@ -116,6 +116,19 @@ void netpoll_close(int fd);
 // BOOTTIME): a G parks with a timer, anything else waits on a futex.
 void sleep_until(int64_t deadline_ns, clockid_t clock);
 
+// ---- signals (signal.cpp) ----
+// Signal sets are the kernel's 64-bit masks (bit sig-1 for signal sig).
+// On a G the mask is the G's own (inherited at create); elsewhere these act
+// on the OS thread. Returns 0 or EINVAL.
+int sigmask_change(int how, const uint64_t* set, uint64_t* old);
+// pthread_kill to a G (is_green(t)): delivered by the target on its own
+// stack; sig 0 only checks. 0, ESRCH or EINVAL.
+int signal_thread(pthread_t t, int sig);
+// One of set directed at the calling G and pending (cleared), or 0.
+int signal_take_pending(uint64_t set);
+uint64_t signals_pending_here();  // directed at the calling G, not yet delivered
+void signal_arrived(int sig);     // a handler for sig runs on this thread now
+
 // ---- statistics (stats.cpp) ----
 void stats_print();
 

@@ -74,6 +74,8 @@ struct G {
   G* joining;                // the G this one waits to join (EDEADLK check)
   void* asan_fake_stack;     // AddressSanitizer fiber bookkeeping (asan builds)
   uintptr_t entry_sp;        // SP of the frame that called the app's code (mark_user_entry)
+  std::atomic<uint64_t> sigmask;     // blocked signals (bit sig-1), as pthread_sigmask sees them
+  std::atomic<uint64_t> sigpending;  // directed at this G (pthread_kill), not yet delivered
   int nopark;                // > 0: this G must not switch (it runs in a signal handler
                              // of ours): blocking calls block its M, as a plain thread
   bool is_main;
@@ -123,6 +125,7 @@ struct M {
   P* nextp;              // P handed over by startm
   P* oldp;               // P left behind by syscall_enter
   M* link;               // idle list
+  uint64_t sigmask;      // this OS thread's signal mask as last set by us
   bool spinning;
   bool can_exit;         // made by newm: may end after being idle a while
   note park;             // sleep while idle
@@ -209,9 +212,23 @@ void timers_changed(int64_t when);      // a timer earlier than before was added
 void gopreempt(const void* mask);       // from the preemption handler: requeue the G globally;
                                         // g0 then restores the M's signal mask (kernel sigset_t)
 
+// ---- signal.cpp ----
+void kernel_mask_set(M* m, uint64_t mask);  // m's kernel mask := mask (no-op if already)
+uint64_t kernel_mask_get();                 // the calling thread's kernel mask
+void signals_g_created(G* g, uint64_t mask);
+void signals_g_exited(G* g);
+uint64_t creator_mask();                    // mask a thread created now inherits
+uint64_t idle_mask();                       // what an idle M blocks
+void block_all_signals();                   // runtime threads without Gs
+void deliver_pending(G* g);                 // g is current and running: raise what it may take
+inline void deliver_pending_fast(G* g) {
+  if (__builtin_expect(g->sigpending.load(std::memory_order_relaxed) != 0, 0)) deliver_pending(g);
+}
+
 // ---- preempt.cpp ----
 bool preempt_init();                    // install the handler; false: preemption stays off
 bool preempt_enabled();
+int preempt_signal();                   // libgreen's signal (preemption and pokes); 0 before start
 int64_t preempt_check(int64_t now);     // sysmon: signal Ps whose G overran; returns the
                                         // longest sysmon may sleep before looking again
 
@@ -232,6 +249,9 @@ void gfree(G* g);                 // back to a free list (called on g0 or by joi
 bool gpool_trim(int max);         // give back stack memory of up to max dead Gs;
                                   // true if more is pending (idle Ms call it)
 G* g_from_handle(pthread_t t);    // nullptr if t is not one of our Gs
+// Calls fn on every G not in a free list (racy snapshot: for signals and
+// diagnostics); stops and returns false when fn does.
+bool for_each_g(bool (*fn)(G* g, void* ctx), void* ctx);
 bool g_in_arena(const void* p);
 
 // ---- tls.cpp: per-G thread control block ----
@@ -284,6 +304,7 @@ void stack_fork(fork_phase ph);
 void netpoll_fork(fork_phase ph);
 void sysmon_fork(fork_phase ph);
 void preempt_fork(fork_phase ph);
+void signals_fork(fork_phase ph);
 void tls_fork(fork_phase ph);
 void fork_handlers_install();
 

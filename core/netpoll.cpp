@@ -129,6 +129,7 @@ void deliver(const struct epoll_event& e) {
 }
 
 void* poller_main(void*) {
+  block_all_signals();  // never the thread the kernel picks for a process signal
   struct epoll_event evs[128];
   for (;;) {
     long n = os::syscall6(SYS_epoll_wait, epoll_fd(), (long)evs, 128, -1);

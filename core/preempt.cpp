@@ -108,7 +108,10 @@ bool at_safe_point(G* g, ucontext_t* uc) {
 
 void on_preempt(int, siginfo_t*, void* ucv) {
   G* g = getg();
-  if (!g || g->status.load(std::memory_order_relaxed) != gstatus::running) return;
+  if (!g) return;
+  // Also a poke from signal_thread: signals directed at this G run here.
+  if (g->m) deliver_pending_fast(g);
+  if (g->status.load(std::memory_order_relaxed) != gstatus::running) return;
   M* m = g->m;
   P* p = m ? m->p : nullptr;
   if (!p || !p->preempt.exchange(false, std::memory_order_acq_rel)) return;
@@ -144,7 +147,6 @@ bool others_wait(P* p) {
 }  // namespace
 
 bool preempt_init() {
-  if (sched.cfg.timeslice_us <= 0) return false;
   sig = sched.cfg.preempt_signal ? sched.cfg.preempt_signal : SIGRTMAX - 1;
   timeslice_ns = int64_t(sched.cfg.timeslice_us) * 1000;
   seen = static_cast<observed*>(calloc((size_t)sched.nprocs, sizeof(observed)));
@@ -152,14 +154,17 @@ bool preempt_init() {
   nunsafe = 0;
   dl_iterate_phdr(collect, nullptr);
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-  if (os::set_signal_handler(sig, on_preempt, SA_RESTART) != 0) return false;
-  enabled = true;
+  if (os::set_signal_handler(sig, on_preempt, SA_RESTART) != 0) {
+    sig = 0;
+    return false;
+  }
+  enabled = sched.cfg.timeslice_us > 0;
   return true;
 }
 
 bool preempt_enabled() { return enabled; }
 
-int preempt_signal() { return enabled ? sig : 0; }
+int preempt_signal() { return sig; }
 
 int64_t preempt_check(int64_t now) {
   if (!enabled) return INT64_MAX;

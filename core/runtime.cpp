@@ -38,9 +38,9 @@ int start(const config& cfg) {
   }
   sched_init(cfg);
   fork_handlers_install();
-  if (cfg.timeslice_us > 0 && !preempt_init())
-    diag("libgreen: cannot install the preemption signal handler; threads that never block "
-         "will not be preempted\n");
+  if (!preempt_init())
+    diag("libgreen: cannot install libgreen's signal handler; threads that never block will "
+         "not be preempted and pthread_kill reaches a running thread late\n");
   sched.started.store(true, std::memory_order_release);
   return 0;
 }
@@ -51,6 +51,7 @@ int start(const config& cfg) {
   GREEN_CHECK(g, "cannot allocate the main G");
   g->fn = main_trampoline;
   g->is_main = true;
+  signals_g_created(g, kernel_mask_get());
   g->join_state.store(JOIN_JOINABLE, std::memory_order_relaxed);
   stats_g_created();
   mstart_current(g);

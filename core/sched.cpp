@@ -180,6 +180,7 @@ void* mstart(void* arg) {
   M* m = static_cast<M*>(arg);
   m->tid = os::gettid();
   m->tcb = os::thread_pointer();
+  m->sigmask = kernel_mask_get();
   tls_m = m;
   GREEN_PROBE2(m_create, m->id, m->tid);
   P* p = m->nextp;
@@ -282,6 +283,7 @@ bool stopm(M* m, bool listed = false) {
       deadline = nanotime() + M_IDLE_EXIT_NS;
     }
     sched.mu.release();
+    kernel_mask_set(m, idle_mask());  // take only signals some G would take
     bool woken = m->park.sleep(deadline);
     sched.mu.acquire();
     if (timer_m == m) timer_m = nullptr;
@@ -419,6 +421,7 @@ void execute(M* m, G* g) {
   g->m = m;
   g->status.store(gstatus::running, std::memory_order_relaxed);
   stats.switches.fetch_add(1, std::memory_order_relaxed);
+  kernel_mask_set(m, g->sigmask.load(std::memory_order_relaxed));  // usually equal: no syscall
   asan_enter_g(m, g);
   tls_sanitizer_in(m, g);
   tls_enter(g, m);  // from here until we are back, no TLS access on g0
@@ -465,7 +468,8 @@ void execute(M* m, G* g) {
       }
       // The handler's frame stays on prev's stack with the preemption signal
       // blocked in this M; the next G must run with the mask prev had.
-      os::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, sizeof saved);
+      m->sigmask = ~saved;  // force the system call
+      kernel_mask_set(m, saved);
       wakep();
       break;
     }
@@ -492,6 +496,7 @@ void switch_to_g0(switch_req* req) {
   transfer_t t = jump_fcontext(g->m->g0ctx, req);
   g->m->g0ctx = t.fctx;
   asan_entered_g(g->m, g);
+  deliver_pending_fast(g);  // pthread_kill while it was away
 }
 
 }  // namespace
@@ -502,6 +507,7 @@ void g_entry(transfer_t t) {
   asan_entered_g(g->m, g);
   tls_g = g;  // the thread pointer is already g's TCB: this is g's own copy
   tls_start_thread();
+  deliver_pending_fast(g);
   mark_user_entry();
   void* result = g->fn(g->arg);
   thread_exit(result);
@@ -615,6 +621,7 @@ void handoffp(P* p) {
   M* m = allocm();
   m->tid = os::gettid();
   m->tcb = os::thread_pointer();
+  m->sigmask = kernel_mask_get();
   tls_m = m;
   GREEN_PROBE2(m_create, m->id, m->tid);
   P* p;

@@ -83,6 +83,7 @@ bool any_running() {
 bool watching() { return any_in_syscall() || (preempt_enabled() && any_running()); }
 
 void* sysmon_main(void*) {
+  block_all_signals();  // never the thread the kernel picks for a process signal
   int64_t delay = MIN_DELAY_NS;
   int idle = 0;
   for (;;) {

@@ -49,6 +49,7 @@ int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), v
   g->arg = arg;
   g->join_state.store(attr.detached ? JOIN_DETACHED : JOIN_JOINABLE, std::memory_order_relaxed);
   G* parent = getg();
+  signals_g_created(g, creator_mask());  // POSIX: the creator's signal mask
   stats_g_created();
   GREEN_PROBE2(g_create, g->id, parent ? parent->id : 0);
   *out = reinterpret_cast<pthread_t>(g->tcb);  // before it can run (and end)
@@ -68,6 +69,7 @@ int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), v
 }
 
 void thread_finish(G* g) {
+  signals_g_exited(g);
   g->status.store(gstatus::dead, std::memory_order_release);
   uint32_t s = g->join_state.load(std::memory_order_acquire);
   for (;;) {

@@ -16,6 +16,7 @@ REAL(pthread_tryjoin_np);
 REAL(pthread_timedjoin_np);
 REAL(pthread_clockjoin_np);
 REAL(pthread_detach);
+REAL(pthread_kill);
 REAL(pthread_exit);
 REAL(pthread_setname_np);
 REAL(pthread_getname_np);
@@ -54,6 +55,7 @@ void resolve_all() {
   RESOLVE(pthread_timedjoin_np);
   RESOLVE(pthread_clockjoin_np);
   RESOLVE(pthread_detach);
+  RESOLVE(pthread_kill);
   RESOLVE(pthread_exit);
   RESOLVE(pthread_setname_np);
   RESOLVE(pthread_getname_np);

@@ -18,6 +18,7 @@ extern int (*pthread_tryjoin_np)(pthread_t, void**);
 extern int (*pthread_timedjoin_np)(pthread_t, void**, const struct timespec*);
 extern int (*pthread_clockjoin_np)(pthread_t, void**, clockid_t, const struct timespec*);
 extern int (*pthread_detach)(pthread_t);
+extern int (*pthread_kill)(pthread_t, int);
 extern void (*pthread_exit)(void*) __attribute__((noreturn));
 extern int (*pthread_setname_np)(pthread_t, const char*);
 extern int (*pthread_getname_np)(pthread_t, char*, size_t);

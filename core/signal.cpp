@@ -1,0 +1,207 @@
+// Signals per G. POSIX makes the signal mask and thread-directed signals
+// per thread; here a thread is a G, while the kernel only knows Ms.
+//
+//  - Mask: each G has its own (G.sigmask, inherited at create, changed by
+//    pthread_sigmask/sigprocmask through sigmask_change). While a G runs,
+//    its M's kernel mask is the G's (execute applies it when it differs,
+//    M.sigmask caches what the kernel has), so the kernel itself decides
+//    delivery, handler masks and SA_RESTART for a running G. An idle M
+//    blocks the signals every live G blocks (idle_mask: per-signal counts
+//    of blocking Gs), so a signal all threads block stays pending for the
+//    process (for sigwait) instead of landing on an idle M.
+//  - Thread-directed (pthread_kill, raise): the signal is recorded in the
+//    target's G.sigpending and delivered by the target itself, on its own
+//    stack and TCB, with tgkill of its current M from a point where it runs
+//    (deliver_pending): at once if it is the caller, after a poke (the
+//    preemption signal) if it runs elsewhere, when it is next switched in
+//    otherwise. A G blocked in the kernel in a syscall section gets the
+//    real signal on its M, so the call is interrupted as natively.
+//  - Runtime threads without Gs (sysmon, the poller) block every signal
+//    they can, so the kernel never picks them for a process signal.
+//
+// Invariants: only the owning G writes its sigmask (others read it);
+// sigpending bits are set by anyone (fetch_or) and cleared by the owner
+// when it delivers them (fetch_and). SIGKILL, SIGSTOP, glibc's two internal
+// signals and libgreen's own signal are never blocked.
+#include <errno.h>
+#include <signal.h>
+
+#include "internal.h"
+#include "os.h"
+
+namespace green {
+
+namespace {
+
+std::atomic<int> nblocking[64];  // live Gs blocking signal i+1
+
+inline uint64_t bit(int sig) { return sig > 0 ? 1ull << (sig - 1) : 0; }
+
+uint64_t never_blocked() {
+  return bit(SIGKILL) | bit(SIGSTOP) | bit(32) | bit(33) | bit(preempt_signal());
+}
+
+void count(uint64_t set, int delta) {
+  while (set) {
+    int i = __builtin_ctzll(set);
+    set &= set - 1;
+    nblocking[i].fetch_add(delta, std::memory_order_relaxed);
+  }
+}
+
+int cached_pid;  // reset in a fork child
+
+int self_pid() {
+  int p = __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
+  if (p) return p;
+  p = (int)os::syscall6(SYS_getpid);
+  __atomic_store_n(&cached_pid, p, __ATOMIC_RELAXED);
+  return p;
+}
+
+}  // namespace
+
+void kernel_mask_set(M* m, uint64_t mask) {
+  if (m->sigmask == mask) return;
+  os::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
+  m->sigmask = mask;
+}
+
+uint64_t kernel_mask_get() {
+  uint64_t cur = 0;
+  os::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, 0, (long)&cur, 8);
+  return cur;
+}
+
+// In a fork child only the forking G is left: it alone blocks what it blocks.
+void signals_fork(fork_phase ph) {
+  if (ph != fork_phase::child) return;
+  for (auto& n : nblocking) n.store(0, std::memory_order_relaxed);
+  __atomic_store_n(&cached_pid, 0, __ATOMIC_RELAXED);
+  if (G* g = getg()) count(g->sigmask.load(std::memory_order_relaxed), +1);
+}
+
+void signals_g_created(G* g, uint64_t mask) {
+  mask &= ~never_blocked();
+  g->sigmask.store(mask, std::memory_order_relaxed);
+  g->sigpending.store(0, std::memory_order_relaxed);
+  count(mask, +1);
+}
+
+void signals_g_exited(G* g) { count(g->sigmask.load(std::memory_order_relaxed), -1); }
+
+uint64_t creator_mask() {
+  if (G* g = getg()) return g->sigmask.load(std::memory_order_relaxed);
+  return kernel_mask_get();
+}
+
+uint64_t idle_mask() {
+  int64_t live = stats.live_gs.load(std::memory_order_relaxed);
+  if (live <= 0) return 0;
+  uint64_t m = 0;
+  for (int i = 0; i < 64; i++)
+    if (nblocking[i].load(std::memory_order_relaxed) >= live) m |= 1ull << i;
+  return m & ~never_blocked();
+}
+
+void block_all_signals() {
+  uint64_t all = ~(bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGFPE) | bit(SIGTRAP) |
+                   bit(SIGKILL) | bit(SIGSTOP) | bit(32) | bit(33));
+  os::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8);
+}
+
+void deliver_pending(G* g) {
+  uint64_t take = g->sigpending.load(std::memory_order_acquire) &
+                  ~g->sigmask.load(std::memory_order_relaxed);
+  if (!take) return;
+  take &= g->sigpending.fetch_and(~take, std::memory_order_acq_rel);
+  int tid = g->m->tid;
+  while (take) {
+    int sig = __builtin_ctzll(take) + 1;
+    take &= take - 1;
+    // Unblocked and directed at this M: the kernel runs the handler as this
+    // system call returns, on this G.
+    os::syscall6(SYS_tgkill, self_pid(), tid, sig);
+  }
+}
+
+int sigmask_change(int how, const uint64_t* set, uint64_t* old) {
+  G* g = getg();
+  if (!g || !sched.started.load(std::memory_order_relaxed)) {
+    long r = os::syscall6(SYS_rt_sigprocmask, how, (long)set, (long)old, 8);
+    return r < 0 ? (int)-r : 0;
+  }
+  uint64_t cur = g->sigmask.load(std::memory_order_relaxed), next = cur;
+  if (set) {
+    switch (how) {
+      case SIG_BLOCK: next = cur | *set; break;
+      case SIG_UNBLOCK: next = cur & ~*set; break;
+      case SIG_SETMASK: next = *set; break;
+      default: return EINVAL;
+    }
+  }
+  if (old) *old = cur;
+  next &= ~never_blocked();
+  if (next == cur) return 0;
+  count(next & ~cur, +1);
+  count(cur & ~next, -1);
+  g->sigmask.store(next, std::memory_order_relaxed);
+  if (G* sw = getg_switchable()) kernel_mask_set(sw->m, next);
+  else os::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&next, 0, 8);
+  deliver_pending(g);
+  return 0;
+}
+
+int signal_thread(pthread_t t, int sig) {
+  G* g = g_from_handle(t);
+  if (!g) return ESRCH;
+  if (sig < 0 || sig > 64 || (sig && (bit(sig) & never_blocked() & ~(bit(SIGKILL) | bit(SIGSTOP)))))
+    return EINVAL;
+  gstatus st = g->status.load(std::memory_order_acquire);
+  if (sig == 0 || st == gstatus::dead) return 0;
+  g->sigpending.fetch_or(bit(sig), std::memory_order_acq_rel);
+  if (g == getg()) {
+    deliver_pending(g);
+    return 0;
+  }
+  M* m = g->m;
+  if (st == gstatus::syscall && m) {
+    // Blocked in the kernel: interrupt the call itself, as natively (or, if
+    // the G blocks sig, leave it pending on its M for a sigwait there).
+    g->sigpending.fetch_and(~bit(sig), std::memory_order_acq_rel);
+    os::syscall6(SYS_tgkill, self_pid(), m->tid, sig);
+    return 0;
+  }
+  if (g->sigmask.load(std::memory_order_relaxed) & bit(sig)) return 0;  // pending until unblocked
+  if (st == gstatus::running && m) {
+    // Poke its M: the preemption handler delivers what is pending for the
+    // G it interrupts; if that is another G by then, ours gets it when it
+    // is next switched in.
+    os::syscall6(SYS_tgkill, self_pid(), m->tid, preempt_signal());
+  }
+  return 0;
+}
+
+int signal_take_pending(uint64_t set) {
+  G* g = getg();
+  if (!g) return 0;
+  uint64_t hit = g->sigpending.load(std::memory_order_acquire) & set;
+  while (hit) {
+    int sig = __builtin_ctzll(hit) + 1;
+    if (g->sigpending.fetch_and(~bit(sig), std::memory_order_acq_rel) & bit(sig)) return sig;
+    hit &= hit - 1;
+  }
+  return 0;
+}
+
+uint64_t signals_pending_here() {
+  G* g = getg();
+  return g ? g->sigpending.load(std::memory_order_acquire) : 0;
+}
+
+void signal_arrived(int sig) {
+  G* g = getg();
+  if (g) g->sigpending.fetch_and(~bit(sig), std::memory_order_acq_rel);
+}
+
+}  // namespace green

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Signals per thread (issue 6): every program natively and under
+# LD_PRELOAD=libgreen.so with GREEN_PROCS=2 and 1. BUILD=<abs build dir>.
+# Ends with "N passed, N failed".
+set -u
+BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+SRC=$(cd "$(dirname "$0")" && pwd)
+OUT=$BUILD/signal
+LIB=$BUILD/libgreen.so
+mkdir -p "$OUT"
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+PROGS=$(cd "$SRC" && ls *.c | sed 's/\.c$//')
+for p in $PROGS; do
+  gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || bad "build $p" "gcc failed"
+done
+[ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
+
+run() {  # NAME MODE CMD...
+  local name=$1 mode=$2; shift 2
+  local log=$OUT/$name.$mode.log env=()
+  [ "$mode" != native ] && env=(env LD_PRELOAD="$LIB")
+  timeout -s KILL 60 "${env[@]}" "$@" >"$log" 2>&1
+  local rc=$?
+  if [ $rc = 0 ]; then ok "$name [$mode]"; else
+    bad "$name [$mode]" "exit status $rc$([ $rc = 137 ] && echo ' (killed after 60 s)'): $(tail -3 "$log" | tr '\n' ' ')"
+  fi
+}
+
+for p in $PROGS; do
+  run "$p" native "$OUT/$p"
+  GREEN_PROCS=2 run "$p" green "$OUT/$p"
+  GREEN_PROCS=1 run "$p" green-1p "$OUT/$p"
+done
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
