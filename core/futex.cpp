@@ -34,6 +34,7 @@ int futex_park(const uint32_t* addr, uint32_t val, int64_t deadline_ns, clockid_
     case park_result::woken: return 0;
     case park_result::invalid: return EAGAIN;
     case park_result::timeout: return ETIMEDOUT;
+    case park_result::interrupted: return EINTR;  // not interruptible here: never
   }
   return 0;
 }

@@ -142,6 +142,10 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->is_main = false;
   g->entry_sp = 0;
   g->nopark = 0;
+  g->intr.store(0, std::memory_order_relaxed);
+  g->park_bucket.store(nullptr, std::memory_order_relaxed);
+  g->park_waiter = nullptr;
+  g->intr_restart = false;
   g->result = nullptr;
   g->joining = nullptr;
   g->asan_fake_stack = nullptr;

@@ -65,13 +65,15 @@ int thread_getname(pthread_t t, char* buf, size_t len);
 int thread_stack(pthread_t t, void** addr, size_t* size, size_t* guard, bool* detached);
 
 // ---- parking lot (parking.cpp) ----
-enum class park_result { woken, invalid, timeout };
+enum class park_result { woken, invalid, timeout, interrupted };
 using park_validate_fn = bool (*)(const void* addr, const void* ctx);
 // Queue the caller on addr if validate(addr, ctx) holds (checked under the
 // bucket lock) and sleep until unparked or the absolute deadline passes
 // (deadline_ns <= 0: none).
+// An interruptible park also ends with `interrupted` when the G is
+// interrupted (a signal handler to take, a cancellation): see interrupt().
 park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
-                 clockid_t clock);
+                 clockid_t clock, bool interruptible = false);
 int unpark_one(const void* addr);  // returns the number woken (0 or 1)
 int unpark_all(const void* addr);
 
@@ -105,6 +107,7 @@ enum : int { POLL_READ = 1, POLL_WRITE = 2 };
 // Park the caller until fd is ready for mode (POLL_READ or POLL_WRITE).
 // Returns 0 when ready (or on error/hang-up: the caller's retry reports
 // it), ETIMEDOUT at the absolute CLOCK_MONOTONIC deadline (<= 0: none),
+// EINTR when the G was interrupted (see interrupted_restart),
 // EBADF if netpoll_close(fd) ran meanwhile, EPERM if fd cannot be polled
 // (regular files: do the call in a syscall section instead).
 int netpoll_wait(int fd, int mode, int64_t deadline_ns);
@@ -114,7 +117,12 @@ void netpoll_close(int fd);
 // ---- sleeping (sleep.cpp) ----
 // Sleep until the absolute deadline (ns) of clock (REALTIME, MONOTONIC or
 // BOOTTIME): a G parks with a timer, anything else waits on a futex.
-void sleep_until(int64_t deadline_ns, clockid_t clock);
+// 0, or EINTR when the G was interrupted (see interrupted_restart).
+int sleep_until(int64_t deadline_ns, clockid_t clock);
+// A wait of the calling G ended with EINTR because a signal handler ran:
+// true if that signal asked for SA_RESTART (a restartable call should
+// be retried). Consumes the interruption.
+bool interrupted_restart();
 
 // ---- signals (signal.cpp) ----
 // Signal sets are the kernel's 64-bit masks (bit sig-1 for signal sig).
@@ -128,6 +136,14 @@ int signal_thread(pthread_t t, int sig);
 int signal_take_pending(uint64_t set);
 uint64_t signals_pending_here();  // directed at the calling G, not yet delivered
 void signal_arrived(int sig);     // a handler for sig runs on this thread now
+// The application's handler for sig has run on this thread: if no G took
+// the signal (it ran on an idle M), or the main thread waits parked, wake a
+// parked G that does not block sig as the kernel would have interrupted a
+// blocked thread (EINTR, or a restart if `restart` (SA_RESTART)).
+// `directed`: it was sent to this thread (tgkill, SI_TKILL): only this
+// thread's own interrupted wait is concerned.
+void signal_handled(int sig, bool restart, bool directed);
+int reserved_signal();            // libgreen's own signal number (0 before start)
 
 // ---- statistics (stats.cpp) ----
 void stats_print();

@@ -76,6 +76,13 @@ struct G {
   uintptr_t entry_sp;        // SP of the frame that called the app's code (mark_user_entry)
   std::atomic<uint64_t> sigmask;     // blocked signals (bit sig-1), as pthread_sigmask sees them
   std::atomic<uint64_t> sigpending;  // directed at this G (pthread_kill), not yet delivered
+  // Interruption of blocking waits (parking.cpp): bits INTR_*, set by
+  // interrupt(); park_bucket/park_waiter name the wait queue entry of an
+  // interruptible park, set and cleared under that bucket's lock.
+  std::atomic<uint32_t> intr;
+  std::atomic<void*> park_bucket;
+  void* park_waiter;
+  bool intr_restart;         // the signals that interrupted asked for SA_RESTART
   int nopark;                // > 0: this G must not switch (it runs in a signal handler
                              // of ours): blocking calls block its M, as a plain thread
   bool is_main;
@@ -212,11 +219,23 @@ void timers_changed(int64_t when);      // a timer earlier than before was added
 void gopreempt(const void* mask);       // from the preemption handler: requeue the G globally;
                                         // g0 then restores the M's signal mask (kernel sigset_t)
 
+// ---- parking.cpp: interruption ----
+enum : uint32_t { INTR_CANCEL = 1u, INTR_SIGNAL = 2u };
+// Set bits on g and, if g waits in an interruptible park, wake it with
+// park_result::interrupted. A G not parked keeps the bits: its next
+// interruptible park returns at once (unless only_if_parked, then they
+// are withdrawn).
+void interrupt(G* g, uint32_t bits, bool only_if_parked = false);
+inline bool parked_interruptibly(const G* g) {
+  return g->park_bucket.load(std::memory_order_acquire) != nullptr;
+}
+
 // ---- signal.cpp ----
 void kernel_mask_set(M* m, uint64_t mask);  // m's kernel mask := mask (no-op if already)
 uint64_t kernel_mask_get();                 // the calling thread's kernel mask
 void signals_g_created(G* g, uint64_t mask);
 void signals_g_exited(G* g);
+void signals_set_main(G* g);
 uint64_t creator_mask();                    // mask a thread created now inherits
 uint64_t idle_mask();                       // what an idle M blocks
 void block_all_signals();                   // runtime threads without Gs

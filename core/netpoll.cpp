@@ -184,12 +184,13 @@ int netpoll_wait(int fd, int mode, int64_t deadline_ns) {
   }
   uint32_t gen = p->gen;
   nwaiters.fetch_add(1, std::memory_order_relaxed);
-  park_result pr = park(&ready, not_ready, nullptr, deadline_ns, CLOCK_MONOTONIC);
+  park_result pr = park(&ready, not_ready, nullptr, deadline_ns, CLOCK_MONOTONIC, true);
   nwaiters.fetch_sub(1, std::memory_order_relaxed);
   lock_guard l(p->mu);
   waiters--;
   if (p->closed.load(std::memory_order_acquire) || p->gen != gen) return EBADF;
   if (pr == park_result::timeout && !ready.load(std::memory_order_acquire)) return ETIMEDOUT;
+  if (pr == park_result::interrupted) return EINTR;
   return 0;
 }
 

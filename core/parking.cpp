@@ -29,7 +29,7 @@ namespace green {
 
 namespace {
 
-enum : uint32_t { WAITING, WOKEN, TIMED_OUT };
+enum : uint32_t { WAITING, WOKEN, TIMED_OUT, INTERRUPTED };
 
 struct bucket;
 
@@ -39,6 +39,7 @@ struct waiter {
   waiter* prev;
   G* g;
   bucket* b;
+  bool interruptible = false;
   std::atomic<uint32_t> state{WAITING};
   timer t;
 };
@@ -67,7 +68,15 @@ void enqueue(bucket& b, waiter* w) {
   b.tail = w;
 }
 
+// Bucket lock held: w leaves the queue; an interruptible G forgets it.
+void unlink_park(waiter* w) {
+  if (!w->interruptible) return;
+  w->g->park_waiter = nullptr;
+  w->g->park_bucket.store(nullptr, std::memory_order_relaxed);
+}
+
 void dequeue(bucket& b, waiter* w) {
+  unlink_park(w);
   if (w->prev)
     w->prev->next = w->next;
   else
@@ -142,7 +151,7 @@ void parking_fork(fork_phase ph) {
 }
 
 park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
-                 clockid_t clock) {
+                 clockid_t clock, bool interruptible) {
   bucket& b = bucket_for(addr);
   waiter w;
   w.addr = addr;
@@ -158,6 +167,18 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
   if (validate && !validate(addr, ctx)) {
     b.mu.release();
     return park_result::invalid;
+  }
+  if (interruptible && w.g) {
+    // Published before the flags are read, as interrupt() sets the flags
+    // before it reads this (seq_cst both): one of us sees the other.
+    w.interruptible = true;
+    w.g->park_bucket.store(&b, std::memory_order_seq_cst);
+    if (w.g->intr.load(std::memory_order_seq_cst)) {
+      w.g->park_bucket.store(nullptr, std::memory_order_relaxed);
+      b.mu.release();
+      return park_result::interrupted;
+    }
+    w.g->park_waiter = &w;
   }
   enqueue(b, &w);
   if (w.g) {
@@ -182,8 +203,35 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
       }
     }
   }
-  return w.state.load(std::memory_order_acquire) == TIMED_OUT ? park_result::timeout
-                                                              : park_result::woken;
+  switch (w.state.load(std::memory_order_acquire)) {
+    case TIMED_OUT: return park_result::timeout;
+    case INTERRUPTED: return park_result::interrupted;
+    default: return park_result::woken;
+  }
+}
+
+void interrupt(G* g, uint32_t bits, bool only_if_parked) {
+  g->intr.fetch_or(bits, std::memory_order_seq_cst);
+  for (;;) {
+    auto* b = static_cast<bucket*>(g->park_bucket.load(std::memory_order_seq_cst));
+    if (!b) break;
+    b->mu.acquire();
+    if (g->park_bucket.load(std::memory_order_relaxed) != b) {  // moved on: look again
+      b->mu.release();
+      continue;
+    }
+    auto* w = static_cast<waiter*>(g->park_waiter);
+    if (w->state.load(std::memory_order_relaxed) != WAITING) {
+      b->mu.release();
+      break;
+    }
+    dequeue(*b, w);
+    w->state.store(INTERRUPTED, std::memory_order_release);
+    b->mu.release();
+    ready(g);
+    return;
+  }
+  if (only_if_parked) g->intr.fetch_and(~bits, std::memory_order_relaxed);
 }
 
 int unpark_one(const void* addr) { return unpark(addr, false); }

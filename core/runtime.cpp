@@ -52,6 +52,7 @@ int start(const config& cfg) {
   g->fn = main_trampoline;
   g->is_main = true;
   signals_g_created(g, kernel_mask_get());
+  signals_set_main(g);
   g->join_state.store(JOIN_JOINABLE, std::memory_order_relaxed);
   stats_g_created();
   mstart_current(g);

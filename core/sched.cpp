@@ -525,6 +525,13 @@ int start_os_thread(void* (*fn)(void*), void* arg) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  // Born with every asynchronous signal blocked: until it runs a G (which
+  // sets its own mask) or forever (sysmon, the poller), the kernel must
+  // not pick it for a process signal: its default action would kill us.
+  sigset_t quiet;
+  sigfillset(&quiet);
+  for (int s : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP}) sigdelset(&quiet, s);
+  pthread_attr_setsigmask_np(&attr, &quiet);
   pthread_t t;
   int err = sched.cfg.os_thread_create(&t, &attr, fn, arg);
   pthread_attr_destroy(&attr);

@@ -34,6 +34,7 @@ namespace green {
 namespace {
 
 std::atomic<int> nblocking[64];  // live Gs blocking signal i+1
+G* main_g;  // the thread the kernel would prefer for a process signal
 
 inline uint64_t bit(int sig) { return sig > 0 ? 1ull << (sig - 1) : 0; }
 
@@ -78,7 +79,8 @@ void signals_fork(fork_phase ph) {
   if (ph != fork_phase::child) return;
   for (auto& n : nblocking) n.store(0, std::memory_order_relaxed);
   __atomic_store_n(&cached_pid, 0, __ATOMIC_RELAXED);
-  if (G* g = getg()) count(g->sigmask.load(std::memory_order_relaxed), +1);
+  main_g = getg();  // the child's only thread is its main thread
+  if (main_g) count(main_g->sigmask.load(std::memory_order_relaxed), +1);
 }
 
 void signals_g_created(G* g, uint64_t mask) {
@@ -88,7 +90,10 @@ void signals_g_created(G* g, uint64_t mask) {
   count(mask, +1);
 }
 
-void signals_g_exited(G* g) { count(g->sigmask.load(std::memory_order_relaxed), -1); }
+void signals_g_exited(G* g) {
+  count(g->sigmask.load(std::memory_order_relaxed), -1);
+  if (g == main_g) main_g = nullptr;
+}
 
 uint64_t creator_mask() {
   if (G* g = getg()) return g->sigmask.load(std::memory_order_relaxed);
@@ -173,6 +178,13 @@ int signal_thread(pthread_t t, int sig) {
     return 0;
   }
   if (g->sigmask.load(std::memory_order_relaxed) & bit(sig)) return 0;  // pending until unblocked
+  if (st == gstatus::waiting) {
+    // Parked: wake it if its wait is interruptible; it then delivers the
+    // signal to itself as it resumes, and its call returns EINTR or
+    // restarts (signal_handled records SA_RESTART).
+    interrupt(g, INTR_SIGNAL, true);
+    return 0;
+  }
   if (st == gstatus::running && m) {
     // Poke its M: the preemption handler delivers what is pending for the
     // G it interrupts; if that is another G by then, ours gets it when it
@@ -197,6 +209,56 @@ int signal_take_pending(uint64_t set) {
 uint64_t signals_pending_here() {
   G* g = getg();
   return g ? g->sigpending.load(std::memory_order_acquire) : 0;
+}
+
+void signals_set_main(G* g) { main_g = g; }
+
+int reserved_signal() { return preempt_signal(); }
+
+bool interrupted_restart() {
+  G* g = getg();
+  if (!g) return false;
+  bool restart = g->intr_restart;
+  g->intr_restart = false;
+  g->intr.fetch_and(~INTR_SIGNAL, std::memory_order_acq_rel);
+  return restart;
+}
+
+namespace {
+struct pick {
+  uint64_t bit;
+  G* found;
+};
+bool takes(G* g, void* ctx) {
+  auto* p = static_cast<pick*>(ctx);
+  if (!parked_interruptibly(g) || (g->sigmask.load(std::memory_order_relaxed) & p->bit)) return true;
+  p->found = g;
+  return false;
+}
+}  // namespace
+
+// Natively the kernel interrupts a thread blocked in a system call when a
+// signal it does not block arrives, preferring the main thread. Parked Gs
+// have no system call to interrupt: do it here, after the handler ran.
+void signal_handled(int sig, bool restart, bool directed) {
+  G* self = getg();
+  if (directed) {  // signal_thread interrupted self's wait, if it had one
+    if (self) self->intr_restart = restart;
+    return;
+  }
+  G* target = nullptr;
+  G* mg = main_g;
+  if (mg && mg != self && parked_interruptibly(mg) &&
+      !(mg->sigmask.load(std::memory_order_relaxed) & bit(sig)))
+    target = mg;
+  else if (!self) {  // ran on an idle M: nobody running took it
+    pick p{bit(sig), nullptr};
+    for_each_g(takes, &p);
+    target = p.found;
+  }
+  if (!target) return;
+  target->intr_restart = restart;
+  interrupt(target, INTR_SIGNAL, true);
 }
 
 void signal_arrived(int sig) {

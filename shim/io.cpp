@@ -110,12 +110,15 @@ int64_t mono_now() {
 int64_t deadline_after(int64_t ns) { return ns > 0 ? mono_now() + ns : 0; }
 
 // Wait for mode; -1 with errno set when the caller must give up (timeout
-// -> EAGAIN as SO_RCVTIMEO does, closed -> EBADF), 0 to retry, 1 when fd
-// cannot be polled (caller falls back to a syscall section).
+// -> EAGAIN as SO_RCVTIMEO does, closed -> EBADF, a signal handler ran ->
+// EINTR), 0 to retry, 1 when fd cannot be polled (caller falls back to a
+// syscall section). As Linux, a signal with SA_RESTART restarts the call
+// unless the socket has a timeout.
 int await(int fd, int mode, int64_t deadline) {
   int r = green::netpoll_wait(fd, mode, deadline);
   if (r == 0) return 0;
   if (r == EPERM) return 1;
+  if (r == EINTR && green::interrupted_restart() && deadline <= 0) return 0;
   errno = r == ETIMEDOUT ? EAGAIN : r;
   return -1;
 }
@@ -422,11 +425,13 @@ void fd_set_nonblock(int fd, bool on) {
 namespace {
 
 // Block until one of fds may be ready or the deadline passes, using a
-// private epoll instance the poller watches. Returns false on timeout.
-bool wait_any(const struct pollfd* fds, nfds_t n, int64_t deadline) {
+// private epoll instance the poller watches. Returns 0 on timeout, 1 when
+// something may be ready, -1 with errno EINTR when a signal handler ran
+// (poll and select are never restarted).
+int wait_any(const struct pollfd* fds, nfds_t n, int64_t deadline) {
   REAL(close);
   int ep = epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) return true;  // let the caller's real call decide
+  if (ep < 0) return 1;  // let the caller's real call decide
   for (nfds_t i = 0; i < n; i++) {
     if (fds[i].fd < 0) continue;
     struct epoll_event e = {};
@@ -442,6 +447,11 @@ bool wait_any(const struct pollfd* fds, nfds_t n, int64_t deadline) {
   int r = green::netpoll_wait(ep, green::POLL_READ, deadline);
   green::netpoll_close(ep);
   real_close(ep);
+  if (r == EINTR) {
+    green::interrupted_restart();
+    errno = EINTR;
+    return -1;
+  }
   return r != ETIMEDOUT;
 }
 
@@ -449,11 +459,12 @@ int64_t ts_deadline(const struct timespec* ts) {
   return ts ? mono_now() + (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec : 0;
 }
 
-void sleep_to(int64_t deadline) {
-  if (deadline > 0)
-    green::sleep_until(deadline, CLOCK_MONOTONIC);
-  else
-    green::sleep_until(INT64_MAX, CLOCK_MONOTONIC);
+// The poll/select sleep idiom: 0, or -1 with EINTR after a signal handler.
+int sleep_to(int64_t deadline) {
+  if (green::sleep_until(deadline > 0 ? deadline : INT64_MAX, CLOCK_MONOTONIC) == 0) return 0;
+  green::interrupted_restart();
+  errno = EINTR;
+  return -1;
 }
 
 }  // namespace
@@ -467,14 +478,13 @@ GREEN_EXPORT int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* ts, 
     return -1;
   }
   int64_t deadline = ts_deadline(ts);
-  if (n == 0) {  // the sleep idiom
-    sleep_to(deadline);
-    return 0;
-  }
+  if (n == 0) return sleep_to(deadline);  // the sleep idiom
   for (;;) {
     int r = real_ppoll(fds, n, &zero, mask);
     if (r != 0 || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return r;
-    if (!wait_any(fds, n, deadline)) return real_ppoll(fds, n, &zero, mask);
+    int w = wait_any(fds, n, deadline);
+    if (w < 0) return -1;
+    if (w == 0) return real_ppoll(fds, n, &zero, mask);
   }
 }
 
@@ -492,10 +502,7 @@ GREEN_EXPORT int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct
   static const struct timespec zero = {0, 0};
   if (!green::on_green() || nfds < 0 || nfds > FD_SETSIZE) return real_pselect(nfds, r, w, e, ts, mask);
   int64_t deadline = ts_deadline(ts);
-  if (nfds == 0 || (!r && !w && !e)) {  // the sleep idiom
-    sleep_to(deadline);
-    return 0;
-  }
+  if (nfds == 0 || (!r && !w && !e)) return sleep_to(deadline);  // the sleep idiom
   fd_set r0, w0, e0;
   if (r) r0 = *r;
   if (w) w0 = *w;
@@ -513,7 +520,9 @@ GREEN_EXPORT int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct
     if (e) *e = e0;
     int res = real_pselect(nfds, r, w, e, &zero, mask);
     if (res != 0 || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return res;
-    if (!wait_any(fds, n, deadline)) {
+    int got = wait_any(fds, n, deadline);
+    if (got < 0) return -1;
+    if (got == 0) {
       if (r) *r = r0;
       if (w) *w = w0;
       if (e) *e = e0;
@@ -547,6 +556,11 @@ GREEN_EXPORT int epoll_pwait2(int ep, struct epoll_event* ev, int max, const str
     if (r != 0 || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return r;
     int w = green::netpoll_wait(ep, green::POLL_READ, deadline);  // the app's epoll is pollable
     if (w == ETIMEDOUT) return 0;
+    if (w == EINTR) {  // never restarted, as Linux
+      green::interrupted_restart();
+      errno = EINTR;
+      return -1;
+    }
     if (w == EBADF || w == EPERM) {
       section s;
       return real_epoll_pwait2(ep, ev, max, ts, mask);

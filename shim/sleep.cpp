@@ -36,8 +36,16 @@ GREEN_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timesp
   }
   if (!valid(req)) return EINVAL;
   int64_t deadline = (flags & TIMER_ABSTIME) ? to_ns(req) : now(clock) + to_ns(req);
-  green::sleep_until(deadline, clock);
-  return 0;
+  if (green::sleep_until(deadline, clock) == 0) return 0;
+  // A signal handler ran: never restarted (as Linux, SA_RESTART or not);
+  // a relative sleep reports what is left.
+  green::interrupted_restart();
+  if (rem && !(flags & TIMER_ABSTIME)) {
+    int64_t left = deadline - now(clock);
+    if (left < 0) left = 0;
+    *rem = {(time_t)(left / NS), (long)(left % NS)};
+  }
+  return EINTR;
 }
 
 GREEN_EXPORT int nanosleep(const struct timespec* req, struct timespec* rem) {
@@ -55,7 +63,7 @@ GREEN_EXPORT int usleep(useconds_t usec) {
 }
 
 GREEN_EXPORT unsigned int sleep(unsigned int seconds) {
-  struct timespec ts = {(time_t)seconds, 0};
-  nanosleep(&ts, nullptr);
-  return 0;
+  struct timespec ts = {(time_t)seconds, 0}, rem = {0, 0};
+  if (nanosleep(&ts, &rem) == 0) return 0;
+  return (unsigned)rem.tv_sec + (rem.tv_nsec > 0);  // seconds left, rounded up as glibc
 }
