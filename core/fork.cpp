@@ -36,6 +36,7 @@ void child() {
   parking_fork(fork_phase::child);
   sysmon_fork(fork_phase::child);
   preempt_fork(fork_phase::child);
+  spare_fork(fork_phase::child);
   signals_fork(fork_phase::child);
   sched_fork(fork_phase::child);
   netpoll_fork(fork_phase::child);

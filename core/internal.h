@@ -103,7 +103,9 @@ struct runq {
 
 // P status: who may use it. A P in SYSCALL has no M (its last M is in the
 // kernel, remembered in M.oldp); sysmon may retake it with a CAS to IDLE.
-enum : uint32_t { P_IDLE, P_RUNNING, P_SYSCALL };
+// P_SPARE: one of the spare Ps (spare.cpp), not lent at present.
+enum : uint32_t { P_IDLE, P_RUNNING, P_SYSCALL, P_SPARE };
+constexpr int SPARE_PS = 16;  // lent while Ms block in the kernel outside syscall sections
 
 struct P {
   int id;
@@ -118,6 +120,8 @@ struct P {
   std::atomic<uint32_t> schedtick{0};  // bumped by the owner at each G it runs
   std::atomic<int> mtid{0};             // tid of the owning M while RUNNING (for sysmon's signal)
   std::atomic<bool> preempt{false};     // sysmon asked the running G to yield (preempt.cpp)
+  std::atomic<bool> retire{false};      // a lent spare P to give back (spare.cpp)
+  P* helper = nullptr;                  // spare lent while this P's M is stuck (sysmon only)
 };
 
 struct switch_req;  // what g0 does after a G switched to it (sched.cpp)
@@ -155,8 +159,10 @@ struct sched_t {
   int nmidle = 0;
   std::atomic<int> nmspinning{0};
   std::atomic<int> mcount{0};
-  P* allp = nullptr;  // array of nprocs
-  int nprocs = 0;
+  P* allp = nullptr;  // nprocs Ps, then SPARE_PS spares (P_SPARE unless lent)
+  int nprocs = 0;     // GREEN_PROCS
+  int nallp = 0;      // nprocs + SPARE_PS: bound of every loop over allp
+  std::atomic<int> nactive{0};  // Ps in use: nprocs + spares lent
   std::atomic<bool> started{false};
   config cfg;
 };
@@ -244,6 +250,11 @@ inline void deliver_pending_fast(G* g) {
   if (__builtin_expect(g->sigpending.load(std::memory_order_relaxed) != 0, 0)) deliver_pending(g);
 }
 
+// ---- spare.cpp ----
+void spare_check(int64_t now);          // sysmon: lend spares to stuck Ps, take them back
+void spare_return(M* m);                // m holds a retiring spare: give it back (sched.cpp)
+bool in_libgreen(uintptr_t pc);         // preempt.cpp's view of our own code
+
 // ---- preempt.cpp ----
 bool preempt_init();                    // install the handler; false: preemption stays off
 bool preempt_enabled();
@@ -323,6 +334,7 @@ void stack_fork(fork_phase ph);
 void netpoll_fork(fork_phase ph);
 void sysmon_fork(fork_phase ph);
 void preempt_fork(fork_phase ph);
+void spare_fork(fork_phase ph);
 void signals_fork(fork_phase ph);
 void tls_fork(fork_phase ph);
 void fork_handlers_install();

@@ -48,20 +48,16 @@ struct range {
 };
 range unsafe[MAX_RANGES];
 int nunsafe;
+range own[4];  // libgreen's own executable segments
+int nown;
 int sig;
 int64_t timeslice_ns;
 bool enabled;
 
-// The objects whose code must not be interrupted by a switch.
-bool is_runtime_object(const char* path, uintptr_t base, const ElfW(Phdr) * ph, int n) {
-  const char* slash = strrchr(path, '/');
-  const char* name = slash ? slash + 1 : path;
-  static const char* const prefixes[] = {"libc.so", "ld-linux", "libgcc_s.so", "libunwind"};
-  for (const char* p : prefixes)
-    if (strncmp(name, p, strlen(p)) == 0) return true;
-  // libgreen itself: the object holding this function (the unit-test
-  // binary when core is linked statically: then nothing there is preempted).
-  uintptr_t self = reinterpret_cast<uintptr_t>(&is_runtime_object);
+// libgreen itself: the object holding this function (the unit-test
+// binary when core is linked statically: then nothing there is preempted).
+bool is_self(uintptr_t base, const ElfW(Phdr) * ph, int n) {
+  uintptr_t self = reinterpret_cast<uintptr_t>(&is_self);
   for (int i = 0; i < n; i++)
     if (ph[i].p_type == PT_LOAD && self >= base + ph[i].p_vaddr &&
         self < base + ph[i].p_vaddr + ph[i].p_memsz)
@@ -69,14 +65,25 @@ bool is_runtime_object(const char* path, uintptr_t base, const ElfW(Phdr) * ph, 
   return false;
 }
 
+// The objects whose code must not be interrupted by a switch.
+bool is_runtime_object(const char* path) {
+  const char* slash = strrchr(path, '/');
+  const char* name = slash ? slash + 1 : path;
+  static const char* const prefixes[] = {"libc.so", "ld-linux", "libgcc_s.so", "libunwind"};
+  for (const char* p : prefixes)
+    if (strncmp(name, p, strlen(p)) == 0) return true;
+  return false;
+}
+
 int collect(struct dl_phdr_info* info, size_t, void*) {
-  if (!is_runtime_object(info->dlpi_name, info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum))
-    return 0;
-  for (int i = 0; i < info->dlpi_phnum && nunsafe < MAX_RANGES; i++) {
+  bool self = is_self(info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
+  if (!self && !is_runtime_object(info->dlpi_name)) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr)& ph = info->dlpi_phdr[i];
     if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
     uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
-    unsafe[nunsafe++] = range{lo, lo + ph.p_memsz};
+    if (nunsafe < MAX_RANGES) unsafe[nunsafe++] = range{lo, lo + ph.p_memsz};
+    if (self && nown < 4) own[nown++] = range{lo, lo + ph.p_memsz};
   }
   return 0;
 }
@@ -149,9 +156,9 @@ bool others_wait(P* p) {
 bool preempt_init() {
   sig = sched.cfg.preempt_signal ? sched.cfg.preempt_signal : SIGRTMAX - 1;
   timeslice_ns = int64_t(sched.cfg.timeslice_us) * 1000;
-  seen = static_cast<observed*>(calloc((size_t)sched.nprocs, sizeof(observed)));
+  seen = static_cast<observed*>(calloc((size_t)sched.nallp, sizeof(observed)));
   if (!seen) return false;
-  nunsafe = 0;
+  nunsafe = nown = 0;
   dl_iterate_phdr(collect, nullptr);
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   if (os::set_signal_handler(sig, on_preempt, SA_RESTART) != 0) {
@@ -164,13 +171,19 @@ bool preempt_init() {
 
 bool preempt_enabled() { return enabled; }
 
+bool in_libgreen(uintptr_t pc) {
+  for (int i = 0; i < nown; i++)
+    if (pc >= own[i].lo && pc < own[i].hi) return true;
+  return false;
+}
+
 int preempt_signal() { return sig; }
 
 int64_t preempt_check(int64_t now) {
   if (!enabled) return INT64_MAX;
   int64_t next = INT64_MAX;  // no P running: nothing to time
   int pid = 0;
-  for (int i = 0; i < sched.nprocs; i++) {
+  for (int i = 0; i < sched.nallp; i++) {
     P* p = &sched.allp[i];
     observed& o = seen[i];
     uint32_t tick = p->schedtick.load(std::memory_order_relaxed);
@@ -204,7 +217,7 @@ int64_t preempt_check(int64_t now) {
 // In a fork child the handler stays installed; sysmon's view starts over.
 void preempt_fork(fork_phase ph) {
   if (ph != fork_phase::child || !seen) return;
-  memset(seen, 0, sizeof(observed) * (size_t)sched.nprocs);
+  memset(seen, 0, sizeof(observed) * (size_t)sched.nallp);
 }
 
 }  // namespace green

@@ -161,7 +161,7 @@ void acquirep(M* m, P* p) {
   p->mtid.store(m->tid, std::memory_order_relaxed);
   // seq_cst: sysmon publishes "sleeping" before its last look at the Ps.
   p->status.store(P_RUNNING, std::memory_order_seq_cst);
-  if (preempt_enabled()) sysmon_kick();  // a busy P needs someone watching its time slice
+  sysmon_kick();  // a busy P needs someone watching (time slice, M stuck in the kernel)
 }
 
 P* pidleget_locked() { return pidleget(); }
@@ -316,9 +316,9 @@ bool stopm(M* m, bool listed = false) {
 G* steal_work(M* m) {
   P* p = m->p;
   for (int round = 0; round < 4; round++) {
-    uint32_t start = fastrand(m) % sched.nprocs;
-    for (int i = 0; i < sched.nprocs; i++) {
-      P* victim = &sched.allp[(start + i) % sched.nprocs];
+    uint32_t start = fastrand(m) % sched.nallp;
+    for (int i = 0; i < sched.nallp; i++) {
+      P* victim = &sched.allp[(start + i) % sched.nallp];
       if (victim == p) continue;
       if (G* g = runq_steal(p, victim, round == 3)) return g;
     }
@@ -336,7 +336,7 @@ bool poll_for_work(M* m) {
   do {
     for (int i = 0; i < 64; i++) __builtin_ia32_pause();
     if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timers_pending()) return true;
-    for (int i = 0; i < sched.nprocs; i++) {
+    for (int i = 0; i < sched.nallp; i++) {
       P* v = &sched.allp[i];
       if (v != m->p && v->q.head.load(std::memory_order_relaxed) !=
                            v->q.tail.load(std::memory_order_relaxed))
@@ -351,6 +351,11 @@ bool poll_for_work(M* m) {
 G* find_runnable(M* m) {
 top:
   P* p = m->p;
+  if (__builtin_expect(p->retire.load(std::memory_order_relaxed), 0)) {  // a lent spare
+    spare_return(m);
+    if (!stopm(m)) return nullptr;
+    goto top;
+  }
   if (timers_pending()) timers_run(nanotime());
   if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     lock_guard l(sched.mu);
@@ -361,8 +366,9 @@ top:
     lock_guard l(sched.mu);
     if (G* g = globrunq_get(p, 0)) return g;
   }
-  int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
-  if (sched.nprocs > 1 &&
+  int active = sched.nactive.load(std::memory_order_relaxed);
+  int busy = active - sched.npidle.load(std::memory_order_relaxed);
+  if (active > 1 &&
       (m->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy)) {
     if (!m->spinning) {
       m->spinning = true;
@@ -393,7 +399,7 @@ top:
     sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel);
     // Work readied while we were spinning saw nmspinning > 0 and did not
     // wake anyone: look again now that we no longer count as spinning.
-    for (int i = 0; i < sched.nprocs; i++) {
+    for (int i = 0; i < sched.nallp; i++) {
       if (runq_empty(&sched.allp[i])) continue;
       sched.mu.acquire();
       P* np = m->nextp ? nullptr : pidleget();
@@ -476,6 +482,28 @@ void execute(M* m, G* g) {
   }
 }
 
+}  // namespace
+
+// m's P is a spare being taken back: its queued Gs go to the global queue,
+// the P back to the spares, and m looks for another P (stopm).
+void spare_return(M* m) {
+  P* p = m->p;
+  while (G* g = runq_get(p)) {
+    lock_guard l(sched.mu);
+    globrunq_put(g);
+  }
+  {
+    lock_guard l(sched.mu);
+    releasep(m);
+    p->retire.store(false, std::memory_order_relaxed);
+    p->status.store(P_SPARE, std::memory_order_release);
+    sched.nactive.fetch_sub(1, std::memory_order_relaxed);
+  }
+  wakep();
+}
+
+namespace {
+
 // Returns only when an idle M ends (see stopm).
 void schedule_loop(M* m) {
   for (;;) {
@@ -541,13 +569,18 @@ int start_os_thread(void* (*fn)(void*), void* arg) {
 void sched_init(const config& cfg) {
   sched.cfg = cfg;
   sched.nprocs = cfg.procs;
-  sched.allp = static_cast<P*>(calloc((size_t)cfg.procs, sizeof(P)));
+  sched.nallp = cfg.procs + SPARE_PS;
+  sched.nactive.store(cfg.procs, std::memory_order_relaxed);
+  sched.allp = static_cast<P*>(calloc((size_t)sched.nallp, sizeof(P)));
   GREEN_CHECK(sched.allp, "out of memory for Ps");
   lock_guard l(sched.mu);
-  for (int i = cfg.procs - 1; i >= 0; i--) {
+  for (int i = sched.nallp - 1; i >= 0; i--) {
     new (&sched.allp[i]) P();
     sched.allp[i].id = i;
-    pidleput(&sched.allp[i]);
+    if (i < cfg.procs)
+      pidleput(&sched.allp[i]);
+    else
+      sched.allp[i].status.store(P_SPARE, std::memory_order_relaxed);
   }
 }
 
@@ -663,14 +696,23 @@ void sched_fork(fork_phase ph) {
   timer_m = nullptr;
   sched.pidle = nullptr;
   sched.npidle.store(0, std::memory_order_relaxed);
-  for (int i = sched.nprocs - 1; i >= 0; i--) {
+  for (int i = sched.nallp - 1; i >= 0; i--) {
     P* p = &sched.allp[i];
     p->q.head.store(0, std::memory_order_relaxed);
     p->q.tail.store(0, std::memory_order_relaxed);
     p->q.runnext.store(nullptr, std::memory_order_relaxed);
-    if (p == mine) continue;  // RUNNING with m, or SYSCALL until m's syscall_exit
-    pidleput(p);
+    p->helper = nullptr;
+    p->retire.store(false, std::memory_order_relaxed);
+    if (p == mine) {  // RUNNING with m, or SYSCALL until m's syscall_exit
+      if (i >= sched.nprocs) p->retire.store(true, std::memory_order_relaxed);  // give it back
+      continue;
+    }
+    if (i < sched.nprocs)
+      pidleput(p);
+    else
+      p->status.store(P_SPARE, std::memory_order_relaxed);
   }
+  sched.nactive.store(sched.nprocs + (mine && mine->id >= sched.nprocs), std::memory_order_relaxed);
   if (m) {
     m->tid = os::gettid();
     tls_mark_alive(m->tcb, m->tid);
@@ -695,7 +737,8 @@ void timers_changed(int64_t when) {
       poke = sched.midle;  // becomes the timer M when it goes back to sleep
       // An idle P and no M to spare (every M holds a P): start one to take
       // the role. An M between sleeps takes it when it goes back to sleep.
-      int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
+      int busy = sched.nactive.load(std::memory_order_relaxed) -
+                 sched.npidle.load(std::memory_order_relaxed);
       start = !poke && sched.mcount.load(std::memory_order_relaxed) <= busy;
     }
   }

@@ -1,7 +1,7 @@
-// sysmon: one OS thread without a P (Go's sysmon), started at the first
-// syscall section (or, with preemption on, when a P first runs), so
-// programs that never block in the kernel and never preempt do not pay for it.
-// It also drives preemption: preempt_check (preempt.cpp) at every tick.
+// sysmon: one OS thread without a P (Go's sysmon), started when a P first
+// runs. Besides retaking Ps from syscalls it drives preemption
+// (preempt_check, preempt.cpp) and lends spare Ps to Ps whose M is stuck
+// in the kernel outside a syscall section (spare_check, spare.cpp).
 //
 // Each tick (20 us, backing off to 10 ms while there is nothing to do) it
 // looks at every P in P_SYSCALL. A P seen in the same syscall (same
@@ -39,14 +39,14 @@ struct observed {
 observed* seen;
 
 bool any_in_syscall() {
-  for (int i = 0; i < sched.nprocs; i++)
+  for (int i = 0; i < sched.nallp; i++)
     if (sched.allp[i].status.load(std::memory_order_seq_cst) == P_SYSCALL) return true;
   return false;
 }
 
 int retake(int64_t now) {
   int n = 0;
-  for (int i = 0; i < sched.nprocs; i++) {
+  for (int i = 0; i < sched.nallp; i++) {
     P* p = &sched.allp[i];
     observed& o = seen[i];
     if (p->status.load(std::memory_order_acquire) != P_SYSCALL) {
@@ -74,13 +74,14 @@ int retake(int64_t now) {
 }
 
 bool any_running() {
-  for (int i = 0; i < sched.nprocs; i++)
+  for (int i = 0; i < sched.nallp; i++)
     if (sched.allp[i].status.load(std::memory_order_seq_cst) == P_RUNNING) return true;
   return false;
 }
 
-// Anything to watch: a P in a syscall, or (with preemption) a running P.
-bool watching() { return any_in_syscall() || (preempt_enabled() && any_running()); }
+// Anything to watch: a P in a syscall, or a running P (its time slice, or
+// its M stuck in the kernel: spare.cpp).
+bool watching() { return any_in_syscall() || any_running(); }
 
 void* sysmon_main(void*) {
   block_all_signals();  // never the thread the kernel picks for a process signal
@@ -91,6 +92,7 @@ void* sysmon_main(void*) {
     wake.sleep(nanotime() + delay);
     int64_t now = nanotime();
     int64_t preempt_in = preempt_check(now);
+    spare_check(now);
     if (retake(now) > 0 || any_in_syscall()) {
       idle = 0;
       delay = MIN_DELAY_NS;
@@ -114,7 +116,7 @@ void* sysmon_main(void*) {
 }
 
 void start_sysmon() {
-  seen = static_cast<observed*>(calloc((size_t)sched.nprocs, sizeof(observed)));
+  seen = static_cast<observed*>(calloc((size_t)sched.nallp, sizeof(observed)));
   GREEN_CHECK(seen, "out of memory for sysmon");
   int err = start_os_thread(sysmon_main, nullptr);
   if (err) diag("libgreen: cannot start sysmon (error %d): blocked system calls will hold their P\n", err);

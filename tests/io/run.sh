@@ -13,7 +13,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked; do
+for p in ring echo sleepers semantics handoff blocked stuck; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -53,6 +53,11 @@ run sleepers-100k green $((GREEN_PROCS + 4)) "$OUT/sleepers" 100000
 GREEN_PROCS=1 run handoff-1p green 4 "$OUT/handoff"
 run handoff native - "$OUT/handoff"
 run blocked native - "$OUT/blocked" 64
+# A thread blocked inside glibc (stdio's own read, no interposer sees it)
+# with one P: sysmon lends a spare P so the other threads keep running.
+run stuck native - "$OUT/stuck"
+GREEN_PROCS=1 run stuck-1p green - "$OUT/stuck"
+GREEN_PROCS=1 GREEN_TIMESLICE_US=0 run stuck-1p-nopreempt green - "$OUT/stuck"
 GREEN_PROCS=1 run blocked-1p green - "$OUT/blocked" 64
 # Ms blocked in the kernel are capped by GREEN_MAX_MS: reaching it stops
 # the program with a message naming the variable.
