@@ -146,6 +146,7 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->park_bucket.store(nullptr, std::memory_order_relaxed);
   g->park_waiter = nullptr;
   g->intr_restart = false;
+  g->delivering = false;
   g->result = nullptr;
   g->joining = nullptr;
   g->asan_fake_stack = nullptr;

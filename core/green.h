@@ -12,6 +12,7 @@
 // thread on a futex instead, so every primitive works in every context.
 #pragma once
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -144,6 +145,10 @@ void signal_arrived(int sig);     // a handler for sig runs on this thread now
 // thread's own interrupted wait is concerned.
 void signal_handled(int sig, bool restart, bool directed);
 int reserved_signal();            // libgreen's own signal number (0 before start)
+// The handler wrapper's first question: true if sig interrupted libgreen's
+// own code (which may hold a lock): it was put back to be delivered later,
+// and the application's handler must not run now.
+bool signal_must_defer(int sig, const siginfo_t* info, const void* ucontext);
 
 // ---- statistics (stats.cpp) ----
 void stats_print();

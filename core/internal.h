@@ -83,6 +83,7 @@ struct G {
   std::atomic<void*> park_bucket;
   void* park_waiter;
   bool intr_restart;         // the signals that interrupted asked for SA_RESTART
+  bool delivering;           // in deliver_pending's tgkill: a safe point for handlers
   int nopark;                // > 0: this G must not switch (it runs in a signal handler
                              // of ours): blocking calls block its M, as a plain thread
   bool is_main;
@@ -137,6 +138,7 @@ struct M {
   P* oldp;               // P left behind by syscall_enter
   M* link;               // idle list
   uint64_t sigmask;      // this OS thread's signal mask as last set by us
+  std::atomic<bool> idle_sleeping{false};  // asleep in stopm: holds no lock of ours
   bool spinning;
   bool can_exit;         // made by newm: may end after being idle a while
   note park;             // sleep while idle
@@ -179,6 +181,7 @@ struct stats_t {
   std::atomic<uint64_t> wakeups{0};  // idle Ms woken by startm
   std::atomic<uint64_t> syscalls{0};  // syscall sections entered
   std::atomic<uint64_t> handoffs{0};  // Ps retaken from Ms blocked in the kernel
+  std::atomic<uint64_t> spares_lent{0};      // spare Ps lent to Ps whose M was stuck
   std::atomic<uint64_t> preempt_signals{0};  // preemption signals sent by sysmon
   std::atomic<uint64_t> preempts{0};         // Gs switched out by the signal
   std::atomic<uint64_t> preempt_unsafe{0};   // signals that found the G at an unsafe point
@@ -246,6 +249,8 @@ uint64_t creator_mask();                    // mask a thread created now inherit
 uint64_t idle_mask();                       // what an idle M blocks
 void block_all_signals();                   // runtime threads without Gs
 void deliver_pending(G* g);                 // g is current and running: raise what it may take
+void signals_redeliver();                   // sysmon: re-raise deferred signals, poke Ms
+void signals_want_poke();                   // a G's pending signal waits for a safe point
 inline void deliver_pending_fast(G* g) {
   if (__builtin_expect(g->sigpending.load(std::memory_order_relaxed) != 0, 0)) deliver_pending(g);
 }

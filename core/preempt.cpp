@@ -116,8 +116,16 @@ bool at_safe_point(G* g, ucontext_t* uc) {
 void on_preempt(int, siginfo_t*, void* ucv) {
   G* g = getg();
   if (!g) return;
-  // Also a poke from signal_thread: signals directed at this G run here.
-  if (g->m) deliver_pending_fast(g);
+  // Also a poke (signal_thread, sysmon): signals pending for this G run
+  // here, unless it was interrupted in libgreen's own code (a lock of ours
+  // may be held): then at its next switch or the next poke.
+  auto* ucx = static_cast<ucontext_t*>(ucv);
+  if (g->m && g->sigpending.load(std::memory_order_relaxed)) {
+    if (in_libgreen(ucx->uc_mcontext.gregs[REG_RIP]))
+      signals_want_poke();
+    else
+      deliver_pending_fast(g);
+  }
   if (g->status.load(std::memory_order_relaxed) != gstatus::running) return;
   M* m = g->m;
   P* p = m ? m->p : nullptr;

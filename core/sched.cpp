@@ -284,7 +284,9 @@ bool stopm(M* m, bool listed = false) {
     }
     sched.mu.release();
     kernel_mask_set(m, idle_mask());  // take only signals some G would take
+    m->idle_sleeping.store(true, std::memory_order_relaxed);
     bool woken = m->park.sleep(deadline);
+    m->idle_sleeping.store(false, std::memory_order_relaxed);
     sched.mu.acquire();
     if (timer_m == m) timer_m = nullptr;
     if (m->nextp) continue;

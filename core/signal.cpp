@@ -25,6 +25,7 @@
 // signals and libgreen's own signal are never blocked.
 #include <errno.h>
 #include <signal.h>
+#include <ucontext.h>
 
 #include "internal.h"
 #include "os.h"
@@ -121,12 +122,62 @@ void deliver_pending(G* g) {
   if (!take) return;
   take &= g->sigpending.fetch_and(~take, std::memory_order_acq_rel);
   int tid = g->m->tid;
+  g->delivering = true;
   while (take) {
     int sig = __builtin_ctzll(take) + 1;
     take &= take - 1;
     // Unblocked and directed at this M: the kernel runs the handler as this
     // system call returns, on this G.
     os::syscall6(SYS_tgkill, self_pid(), tid, sig);
+  }
+  g->delivering = false;
+}
+
+namespace {
+std::atomic<uint64_t> deferred;      // process signals that found an M's g0 busy
+std::atomic<bool> poke_wanted;       // a G holds a deferred signal: poke running Ms
+}  // namespace
+
+void signals_want_poke() { poke_wanted.store(true, std::memory_order_release); }
+
+// The application's handler must not run while the interrupted code is
+// libgreen's own (it may hold a lock the handler's pthread call needs, as
+// sem_post from a handler would): except at the two points known to hold
+// none (an idle M asleep, a G raising its own pending signals), a signal
+// that lands in libgreen is put back. On a G it becomes that G's pending
+// signal (the kernel chose this thread), delivered at its next switch or
+// by a poke sysmon sends once it runs outside libgreen; on an M's g0 it is
+// raised for the process again by sysmon.
+bool signal_must_defer(int sig, const siginfo_t* info, const void* ucv) {
+  auto* uc = static_cast<const ucontext_t*>(ucv);
+  if (!uc || !in_libgreen(uc->uc_mcontext.gregs[REG_RIP])) return false;
+  G* g = getg();
+  M* m = getm();
+  if (g ? g->delivering : (m && m->idle_sleeping.load(std::memory_order_relaxed))) return false;
+  (void)info;
+  if (g) {
+    g->sigpending.fetch_or(bit(sig), std::memory_order_acq_rel);
+    poke_wanted.store(true, std::memory_order_release);
+  } else {
+    deferred.fetch_or(bit(sig), std::memory_order_acq_rel);
+  }
+  sysmon_kick();
+  return true;
+}
+
+void signals_redeliver() {
+  uint64_t d = deferred.exchange(0, std::memory_order_acq_rel);
+  while (d) {
+    int sig = __builtin_ctzll(d) + 1;
+    d &= d - 1;
+    os::syscall6(SYS_kill, self_pid(), sig);
+  }
+  if (!poke_wanted.exchange(false, std::memory_order_acq_rel)) return;
+  for (int i = 0; i < sched.nallp; i++) {
+    P* p = &sched.allp[i];
+    int tid = p->mtid.load(std::memory_order_relaxed);
+    if (tid && p->status.load(std::memory_order_acquire) == P_RUNNING)
+      os::syscall6(SYS_tgkill, self_pid(), tid, preempt_signal());
   }
 }
 

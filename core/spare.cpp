@@ -89,7 +89,7 @@ void lend(P* stuck) {
   stuck->helper = s;
   sched.nactive.fetch_add(1, std::memory_order_relaxed);
   s->status.store(P_IDLE, std::memory_order_release);  // in no list: handoffp decides
-  stats.handoffs.fetch_add(1, std::memory_order_relaxed);
+  stats.spares_lent.fetch_add(1, std::memory_order_relaxed);
   handoffp(s);
 }
 

@@ -93,6 +93,7 @@ void* sysmon_main(void*) {
     int64_t now = nanotime();
     int64_t preempt_in = preempt_check(now);
     spare_check(now);
+    signals_redeliver();
     if (retake(now) > 0 || any_in_syscall()) {
       idle = 0;
       delay = MIN_DELAY_NS;
