@@ -3,22 +3,15 @@
 # under LD_PRELOAD=libgreen.so with one P (where nothing but preemption lets
 # a spinning thread give way). BUILD=<abs build dir>. Ends with
 # "N passed, N failed".
-set -u
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-SRC=$(cd "$(dirname "$0")" && pwd)
-OUT=$BUILD/preempt
-LIB=$BUILD/libgreen.so
-mkdir -p "$OUT"
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+SUITE=preempt
+source "$(dirname "$0")/../lib.sh"
 
 for p in spin_flag fair hammer; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || bad "build $p" "gcc failed"
 done
 g++ -std=c++20 -O2 -g -Wall -Wextra -Werror -pthread "$SRC/throw_loop.cpp" -o "$OUT/throw_loop" ||
   bad "build throw_loop" "g++ failed"
-[ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
+need_lib
 
 # run NAME MODE CMD...: MODE native|green; the log is $OUT/NAME.MODE.log
 run() {
@@ -81,5 +74,4 @@ done
 # Another signal, by name: still preempts.
 GREEN_PREEMPT_SIGNAL=RTMIN+5 run spin_flag-rtmin5 green "$OUT/spin_flag" 4
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+summary

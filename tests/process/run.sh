@@ -3,17 +3,10 @@
 # system, exit/_exit/quick_exit, abort and crashes, daemon; each mode
 # natively and under LD_PRELOAD=libgreen.so (GREEN_PROCS=2 and 1), with the
 # exit status and output the native run gives. BUILD=<abs build dir>.
-set -u
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-SRC=$(cd "$(dirname "$0")" && pwd)
-OUT=$BUILD/process
-LIB=$BUILD/libgreen.so
-mkdir -p "$OUT"
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+SUITE=process
+source "$(dirname "$0")/../lib.sh"
 gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/process.c" -o "$OUT/process" || bad build "gcc failed"
-[ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
+need_lib
 
 # expect MODE STATUS OUTPUT-REGEX: every way of running gives STATUS and
 # stdout matching OUTPUT-REGEX (whole output, one line)
@@ -57,5 +50,4 @@ for how in native green; do
   if [ $rc = 0 ] && grep -q '^daemon-ok [0-9]*$' "$f" 2>/dev/null; then ok "daemon [$how]"; else
     bad "daemon [$how]" "status $rc, file: $(cat "$f" 2>/dev/null)"; fi
 done
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+summary

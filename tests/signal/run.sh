@@ -2,21 +2,14 @@
 # Signals per thread (issue 6): every program natively and under
 # LD_PRELOAD=libgreen.so with GREEN_PROCS=2 and 1. BUILD=<abs build dir>.
 # Ends with "N passed, N failed".
-set -u
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-SRC=$(cd "$(dirname "$0")" && pwd)
-OUT=$BUILD/signal
-LIB=$BUILD/libgreen.so
-mkdir -p "$OUT"
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+SUITE=signal
+source "$(dirname "$0")/../lib.sh"
 
 PROGS=$(cd "$SRC" && ls *.c | sed 's/\.c$//')
 for p in $PROGS; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || bad "build $p" "gcc failed"
 done
-[ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
+need_lib
 
 run() {  # NAME MODE CMD...
   local name=$1 mode=$2; shift 2
@@ -34,5 +27,4 @@ for p in $PROGS; do
   GREEN_PROCS=2 run "$p" green "$OUT/$p"
   GREEN_PROCS=1 run "$p" green-1p "$OUT/$p"
 done
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+summary
