@@ -28,6 +28,7 @@ struct config {
   int max_ms = 10000;               // cap on Ms alive at once (GREEN_MAX_MS)
   int timeslice_us = 10000;         // preempt a G running longer while others wait; 0: never
   int preempt_signal = 0;           // signal used to preempt (GREEN_PREEMPT_SIGNAL); 0: SIGRTMAX-1
+  int schedtrace_ms = 0;            // GREEN_DEBUG=schedtrace=MS: one scheduler line per MS
   os_thread_create_fn os_thread_create = nullptr;  // real pthread_create, for Ms
 };
 

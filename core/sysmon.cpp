@@ -11,6 +11,7 @@
 // a syscall for a while and no P runs, sysmon sleeps until the next
 // syscall_enter or acquirep kicks it; while a P runs it ticks at least once
 // per time slice.
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <new>
@@ -80,8 +81,30 @@ bool any_running() {
 }
 
 // Anything to watch: a P in a syscall, or a running P (its time slice, or
-// its M stuck in the kernel: spare.cpp).
-bool watching() { return any_in_syscall() || any_running(); }
+// its M stuck in the kernel: spare.cpp), or a schedtrace to print.
+bool watching() { return any_in_syscall() || any_running() || sched.cfg.schedtrace_ms > 0; }
+
+// GREEN_DEBUG=schedtrace=MS, as Go's: one line per interval.
+void schedtrace(int64_t now) {
+  static int64_t start, next;
+  int64_t every = int64_t(sched.cfg.schedtrace_ms) * 1000000;
+  if (!start) start = next = now;
+  if (now < next) return;
+  next = now + every;
+  char qs[256];
+  int len = 0;
+  for (int i = 0; i < sched.nallp && len < (int)sizeof qs - 16; i++) {
+    P* p = &sched.allp[i];
+    if (p->status.load(std::memory_order_relaxed) == P_SPARE) continue;
+    uint32_t n = p->q.tail.load(std::memory_order_relaxed) - p->q.head.load(std::memory_order_relaxed);
+    len += snprintf(qs + len, sizeof qs - len, "%s%u", len ? " " : "", n);
+  }
+  diag("libgreen: schedtrace %ldms: procs=%d active=%d idleprocs=%d threads=%d spinning=%d "
+       "idlethreads=%d runqueue=%d gs=%ld [%s]\n",
+       (long)((now - start) / 1000000), sched.nprocs, sched.nactive.load(),
+       sched.npidle.load(), sched.mcount.load(), sched.nmspinning.load(), sched.nmidle,
+       sched.runq_size.load(), (long)stats.live_gs.load(), qs);
+}
 
 void* sysmon_main(void*) {
   block_all_signals();  // never the thread the kernel picks for a process signal
@@ -94,6 +117,11 @@ void* sysmon_main(void*) {
     int64_t preempt_in = preempt_check(now);
     spare_check(now);
     signals_redeliver();
+    if (sched.cfg.schedtrace_ms > 0) {
+      schedtrace(now);
+      if (delay > int64_t(sched.cfg.schedtrace_ms) * 1000000)
+        delay = int64_t(sched.cfg.schedtrace_ms) * 1000000;
+    }
     if (retake(now) > 0 || any_in_syscall()) {
       idle = 0;
       delay = MIN_DELAY_NS;

@@ -4,6 +4,7 @@
 // GREEN_MAX_MS      GREEN_PROCS..100000  default: 10000 (Ms alive at once)
 // GREEN_TIMESLICE_US  0 (never preempt) | 100..10000000  default: 10000
 // GREEN_PREEMPT_SIGNAL  SIGRTMIN..SIGRTMAX (a number, or RTMIN+n / RTMAX-n)  default: RTMAX-1
+// GREEN_DEBUG       comma-separated: schedtrace=MS (1..100000)           default: none
 #include "config.h"
 
 #include <errno.h>
@@ -161,6 +162,18 @@ bool read_config(config* cfg) {
       return false;
     }
     cfg->preempt_signal = sig;
+  }
+  if ((e = getenv("GREEN_DEBUG")) && *e) {
+    const char* p = e;
+    while (*p) {
+      if (strncmp(p, "schedtrace=", 11) != 0 || !parse_long(p + 11, &v, &end) ||
+          (*end && *end != ',') || v < 1 || v > 100000) {
+        complain("GREEN_DEBUG", e, "a comma-separated list of schedtrace=MS (MS from 1 to 100000)");
+        return false;
+      }
+      cfg->schedtrace_ms = (int)v;
+      p = *end ? end + 1 : end;
+    }
   }
   if ((e = getenv("GREEN_STATS"))) {
     if (strcmp(e, "0") != 0 && strcmp(e, "1") != 0) {

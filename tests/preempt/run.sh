@@ -62,7 +62,8 @@ run throw_loop native "$OUT/throw_loop" 8 100000
 GREEN_TIMESLICE_US=200 run throw_loop green "$OUT/throw_loop" 8 100000 && preempted throw_loop
 
 # Configuration: bad values are refused with the variable's name and range.
-for kv in GREEN_TIMESLICE_US=50 GREEN_TIMESLICE_US=x GREEN_PREEMPT_SIGNAL=5 GREEN_PREEMPT_SIGNAL=RTMAX+1; do
+for kv in GREEN_TIMESLICE_US=50 GREEN_TIMESLICE_US=x GREEN_PREEMPT_SIGNAL=5 GREEN_PREEMPT_SIGNAL=RTMAX+1 \
+    GREEN_DEBUG=foo GREEN_DEBUG=schedtrace=0; do
   msg=$(env "$kv" LD_PRELOAD="$LIB" "$OUT/spin_flag" 1 2>&1)
   rc=$?
   if [ $rc != 0 ] && grep -q "${kv%%=*}=.* is invalid: expected" <<<"$msg"; then
@@ -71,6 +72,10 @@ for kv in GREEN_TIMESLICE_US=50 GREEN_TIMESLICE_US=x GREEN_PREEMPT_SIGNAL=5 GREE
     bad "refuses $kv" "exit $rc: $msg"
   fi
 done
+# GREEN_DEBUG=schedtrace=MS: a scheduler line per interval, with the queues.
+GREEN_DEBUG=schedtrace=50 timeout -s KILL 60 env LD_PRELOAD="$LIB" "$OUT/fair" 4 500 >/dev/null 2>"$OUT/schedtrace.err"
+n=$(grep -c '^libgreen: schedtrace [0-9]*ms: procs=1 active=1 .* gs=5 \[[0-9]*\]$' "$OUT/schedtrace.err")
+if [ "$n" -ge 3 ]; then ok "schedtrace lines ($n)"; else bad "schedtrace" "$n lines: $(head -2 "$OUT/schedtrace.err")"; fi
 # Another signal, by name: still preempts.
 GREEN_PREEMPT_SIGNAL=RTMIN+5 run spin_flag-rtmin5 green "$OUT/spin_flag" 4
 
