@@ -3,10 +3,10 @@
 # natively and under libgreen, so that a benchmark that no longer does its
 # work (each program checks its own) is caught without timing anything.
 # BUILD=<abs build dir>. Ends with "N passed, N failed".
-set -u
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-B=$BUILD/bench EX=$BUILD/examples LIB=$BUILD/libgreen.so
-pass=0 fail=0
+SUITE=bench
+. "$(dirname "$0")/../lib.sh"
+B=$OUT EX=$BUILD/examples
+need_lib
 export GREEN_PROCS=2
 
 check() {  # label mode command...
@@ -15,11 +15,9 @@ check() {  # label mode command...
   local env=(env)
   [ "$mode" = libgreen ] && env=(env LD_PRELOAD="$LIB")
   if out=$(timeout -s KILL 120 "${env[@]}" "$@" 2>&1) && grep -q '^RESULT ' <<<"$out"; then
-    echo "PASS $label [$mode]"
-    pass=$((pass + 1))
+    ok "$label [$mode]"
   else
-    echo "FAIL $label [$mode]: $(tail -2 <<<"$out" | tr '\n' ' ')"
-    fail=$((fail + 1))
+    bad "$label [$mode]" "$(tail -2 <<<"$out" | tr '\n' ' ')"
   fi
 }
 
@@ -48,13 +46,10 @@ for mode in native libgreen; do
   for _ in $(seq 100); do port=$(awk '/^PORT/ {print $2}' "$log"); [ -n "$port" ] && break; sleep 0.05; done
   if [ -n "$port" ] && out=$(timeout -s KILL 60 "$B/echo_load" "$port" 100 1 2>&1) && wait $spid &&
      grep -q '^RESULT ' <<<"$out" && grep -q 'connections: ok' "$log"; then
-    echo "PASS echo_load vs echo server [$mode]"
-    pass=$((pass + 1))
+    ok "echo_load vs echo server [$mode]"
   else
-    echo "FAIL echo_load vs echo server [$mode]: $(tail -2 <<<"${out:-}" | tr '\n' ' ') $(tail -2 "$log" | tr '\n' ' ')"
-    fail=$((fail + 1))
+    bad "echo_load vs echo server [$mode]" "$(tail -2 <<<"${out:-}" | tr '\n' ' ') $(tail -2 "$log" | tr '\n' ' ')"
     kill $spid 2>/dev/null
   fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary
