@@ -3,7 +3,9 @@
 #   make            build build/libgreen.so (release, -O2), examples, bench programs
 #   make test       build everything and run every test (unit, integration, ebpf)
 #   make demo       run an example natively and under libgreen, eBPF comparison
-#   make bench      native vs libgreen (vs Go) benchmark table
+#   make bench      native vs libgreen vs Go benchmark table (BENCH_REPS=n, BENCH_QUICK=1,
+#                   BENCH_ONLY=a,b); JSON in build/bench/results.json
+#   make bench-plot the last results as an SVG chart, build/bench/results.svg
 #   make debug      build/debug/libgreen.so with assertions, -O0
 #   make asan       unit tests + integration smoke under AddressSanitizer
 #   make deps       install the Debian packages we need (root)
@@ -52,14 +54,17 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.cpp=$(OUT)/obj/%.o)
 
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)) \
 	$(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
-BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+# Benchmark programs: tests/bench/*.c, plus the tests/sync bench_* programs
+# and the tests/io echo server, which make bench reuses as they are.
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c)) \
+	$(patsubst tests/sync/%.c,$(BUILD)/bench/%,$(wildcard tests/sync/bench_*.c)) $(BUILD)/bench/echo
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.cpp,$(OUT)/unit/%,$(wildcard tests/unit/*.cpp))
 ITEST_BIN := $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c)) \
 	$(patsubst tests/integration/%.cpp,$(BUILD)/itest/%,$(wildcard tests/integration/*.cpp))
 
-.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-io test-sync test-preempt test-signal test-process test-ebpf \
-	bench demo debug asan clean deps check-deps format
+.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-io test-sync test-preempt test-signal test-process test-bench test-ebpf \
+	bench bench-plot bench-deps demo debug asan clean deps check-deps format
 
 all: check-deps lib examples tools itest $(BENCH_BIN) ebpf
 
@@ -118,10 +123,18 @@ $(BUILD)/tools/%: tests/tools/%.c
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
 
-$(BUILD)/bench/%: tests/bench/%.c
+$(BUILD)/bench/%: tests/bench/%.c tests/bench/common.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@ -lm
+$(BUILD)/bench/%: tests/sync/%.c tests/sync/common.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@ -lm
+$(BUILD)/bench/echo: tests/io/echo.c tests/io/common.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
 
 # Criterion unit tests of core, linked against the core archive (no preload).
 unit: $(UNIT_TESTS)
@@ -135,7 +148,7 @@ ebpf: check-deps lib
 	$(Q)$(if $(wildcard ebpf/Makefile),$(MAKE) --no-print-directory -C ebpf BUILD=$(abspath $(BUILD))/ebpf)
 
 test: all unit
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-io test-sync test-preempt test-signal test-process test-ebpf
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-io test-sync test-preempt test-signal test-process test-bench test-ebpf
 
 test-unit: unit
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 1; done
@@ -158,11 +171,26 @@ test-signal: lib
 test-process: lib
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/process/run.sh
 
+# The make-bench programs once each, small, both ways: they still do (and
+# check) their work. No timing.
+test-bench: lib examples $(BENCH_BIN)
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/smoke.sh
+
 test-ebpf: ebpf
 	$(Q)$(if $(wildcard tests/ebpf/run.sh),BUILD=$(abspath $(BUILD)) bash tests/ebpf/run.sh)
 
-bench: all
+# Go (Debian's golang-go) gives the reference column; without it (not root,
+# no package) the Go column stays empty.
+bench-deps:
+	$(Q)command -v go >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null; } || \
+		echo "make bench: golang-go not installed: no Go column"
+
+bench: all bench-deps
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/run.sh
+
+bench-plot:
+	$(Q)python3 tests/bench/plot.py $(BUILD)/bench/results.json $(BUILD)/bench/results.svg
 
 demo: all
 	$(Q)BUILD=$(abspath $(BUILD)) bash examples/demo.sh

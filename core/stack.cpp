@@ -9,6 +9,10 @@
 //    MADV_GUARD_INSTALL (Linux 6.13+), which keeps the chunk a single VMA.
 //    Where the kernel refuses it, mprotect(PROT_NONE) is used instead (one
 //    more VMA per stack; vm.max_map_count then bounds the thread count).
+//  - A free pool slot is linked through a word at the top of its usable
+//    range, the end a G touches first anyway: the pool never commits any
+//    other page of a stack (the bottom page of every 8 MiB stack would
+//    cost a page and, stacks being 8 MiB apart, a page-table page).
 //  - Slots are never unmapped: a freed default stack goes back on the free
 //    list (its G keeps it while the G sits in a free-G cache). Other sizes
 //    get a mapping of their own, unmapped when freed.
@@ -35,12 +39,16 @@ struct free_slot {
 };
 
 lock pool_mu;
-free_slot* pool_free = nullptr;  // stored at each free slot's usable base
+free_slot* pool_free = nullptr;  // stored at the top of each free slot's usable range
 size_t pool_size = 0;            // usable size of pooled stacks
 size_t pool_guard = 0;
 int guard_mode = 0;              // 0 unknown, 1 MADV_GUARD_INSTALL, 2 mprotect
 
 size_t round_page(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
+
+// A free slot's link sits just below the top of its usable range.
+free_slot* slot_link(char* base) { return reinterpret_cast<free_slot*>(base + pool_size) - 1; }
+char* link_base(free_slot* f) { return reinterpret_cast<char*>(f + 1) - pool_size; }
 
 bool install_guard(char* at, size_t len) {
   if (len == 0) return true;
@@ -61,7 +69,7 @@ bool grow_pool() {  // pool_mu held
   for (int i = CHUNK_STACKS - 1; i >= 0; i--) {
     char* s = chunk + slot * i;
     if (!install_guard(s, pool_guard)) return false;
-    auto* f = reinterpret_cast<free_slot*>(s + pool_guard);
+    free_slot* f = slot_link(s + pool_guard);
     f->next = pool_free;
     pool_free = f;
   }
@@ -82,7 +90,7 @@ bool stack_alloc(stack_desc* s, size_t size, size_t guard) {
     if (!pool_free && !grow_pool()) return false;
     free_slot* f = pool_free;
     pool_free = f->next;
-    *s = stack_desc{reinterpret_cast<char*>(f), pool_size, pool_guard, false, true};
+    *s = stack_desc{link_base(f), pool_size, pool_guard, false, true};
     return true;
   }
   char* m = static_cast<char*>(os::mmap_anon(guard + size, true));
@@ -103,7 +111,7 @@ void stack_free(stack_desc* s) {
   if (s->pooled) {
     stack_release_memory(s);
     lock_guard l(pool_mu);
-    auto* f = reinterpret_cast<free_slot*>(s->base);
+    free_slot* f = slot_link(s->base);
     f->next = pool_free;
     pool_free = f;
   } else {

@@ -37,9 +37,14 @@ static int kernel_threads(void) {
 
 int main(int argc, char** argv) {
   long n = argc > 1 ? atol(argv[1]) : 100000;
-  pthread_t* t = malloc(sizeof(pthread_t) * n);
+  pthread_t* t = n > 0 ? malloc(sizeof(pthread_t) * n) : NULL;
+  if (!t) {
+    fprintf(stderr, "usage: many_threads [N>0] (%ld threads: %s)\n", n, n > 0 ? strerror(errno) : "bad N");
+    return 1;
+  }
   pthread_attr_t attr;
   pthread_attr_init(&attr);
+  /* A modest stack, so that natively the thread limit is hit before memory. */
   pthread_attr_setstacksize(&attr, 64 << 10);
   target = n;
   for (long i = 0; i < n; i++) {
@@ -58,8 +63,10 @@ int main(int argc, char** argv) {
   long bad = 0;
   for (long i = 0; i < n; i++) {
     void* r;
-    pthread_join(t[i], &r);
-    bad += (long)r != i * 2;
+    int err = pthread_join(t[i], &r);
+    if (err || (long)r != i * 2) {
+      if (bad++ < 5) fprintf(stderr, "many_threads: thread %ld: join %s, result %ld\n", i, strerror(err), (long)r);
+    }
   }
   printf("many_threads: %ld threads alive at once, %ld wrong results; kernel threads while alive: %d\n",
          n, bad, kthreads);

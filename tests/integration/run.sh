@@ -70,5 +70,23 @@ if [ $rc = 0 ] && [ "${n:-0}" -ge 100 ] && grep -q peak_gs= "$err" && grep -q ms
   ok "GREEN_STATS=1 [gs_created=$n]"
 else bad "GREEN_STATS" "rc $rc: $(cat "$err")"; fi
 
+# j. tests/tools/threadmax (the kernel-side thread count make bench uses):
+#    sees every native thread, libgreen's few, and passes the exit status on
+TM=$BUILD/tools/threadmax
+go threadmax native -- "$TM" -i 200 -- "$EX/many_threads" 2000
+m=$(grep -o 'THREADMAX max=[0-9]*' "$err" | grep -o '[0-9]*$')
+if [ $rc = 0 ] && [ "${m:-0}" -ge 1000 ] && [ "${m:-0}" -le 2001 ]; then ok "threadmax [native many_threads 2000: max $m]"
+else bad "threadmax [native]" "rc $rc, max ${m:-?}: $(cat "$err")"; fi
+go threadmax-green native -- "$TM" -i 200 -- env LD_PRELOAD="$LIB" "$EX/many_threads" 2000
+m=$(grep -o 'THREADMAX max=[0-9]*' "$err" | grep -o '[0-9]*$')
+if [ $rc = 0 ] && [ "${m:-0}" -ge 1 ] && [ "${m:-0}" -le $((GREEN_PROCS + 4)) ]; then ok "threadmax [green many_threads 2000: max $m]"
+else bad "threadmax [green]" "rc $rc, max ${m:-?}: $(cat "$err")"; fi
+go threadmax-status native -- "$TM" -- sh -c 'exit 7'
+if [ $rc = 7 ] && grep -q 'status=7' "$err"; then ok "threadmax passes the exit status on"
+else bad "threadmax status" "rc $rc: $(cat "$err")"; fi
+go threadmax-missing native -- "$TM" -- /nonexistent/prog
+if [ $rc = 127 ] && grep -q 'cannot run /nonexistent/prog' "$err"; then ok "threadmax reports a command it cannot run"
+else bad "threadmax missing" "rc $rc: $(cat "$err")"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -2,6 +2,7 @@
 // catch an overflow.
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -21,6 +22,37 @@ Test(stack, default_size_is_reused) {
   stack_free(&a);
   cr_assert(stack_alloc(&b, 256 << 10, 4096));
   cr_expect_eq(b.base, base, "the freed stack is handed out again");
+  stack_free(&b);
+}
+
+// Resident pages of [lo, lo + len).
+static size_t resident_pages(char* lo, size_t len) {
+  unsigned char v[1024];
+  size_t n = len / 4096;
+  cr_assert(n <= sizeof v && mincore(lo, len, v) == 0);
+  size_t r = 0;
+  for (size_t i = 0; i < n; i++) r += v[i] & 1;
+  return r;
+}
+
+// A G uses its stack from the top down: the pool's bookkeeping must not
+// commit any page of a stack but its top one, or every thread of a
+// program with 100,000 sleeping threads pays one more page (and, 8 MiB
+// apart, one more page-table page).
+Test(stack, pool_commits_only_the_top_page) {
+  stack_desc s[3];
+  for (auto& x : s) cr_assert(stack_alloc(&x, 256 << 10, 4096));
+  for (auto& x : s) {
+    size_t pages = x.size / 4096;
+    cr_expect_leq(resident_pages(x.base, x.size - 4096), 0u,
+                  "a fresh pooled stack has %zu of its %zu lower pages committed",
+                  resident_pages(x.base, x.size - 4096), pages - 1);
+  }
+  for (auto& x : s) stack_free(&x);
+  stack_desc b;
+  cr_assert(stack_alloc(&b, 256 << 10, 4096));
+  cr_expect_eq(resident_pages(b.base, b.size - 4096), 0u,
+               "a reused pooled stack has lower pages committed");
   stack_free(&b);
 }
 
