@@ -4,7 +4,12 @@
 // word and then the kernel's waiters (threads libgreen does not run), and
 // requeue / wake-op calls wake every parked G of their words (a spurious
 // wake-up, which futex users must tolerate) before the real call.
-// Everything else is the real system call in a syscall section.
+// Calls that never block and act on the calling kernel thread (gettid,
+// set_tid_address, robust lists, tgkill, prctl, ...) go straight to the
+// kernel: leaving a syscall section may move the G to another M, and a tid
+// just returned (or a thread attribute just set) would then belong to
+// another thread (stress-ng --pthread checks set_tid_address against
+// gettid). Everything else is the real system call in a syscall section.
 //
 // "Private memory": libstdc++ 12 waits without FUTEX_PRIVATE_FLAG
 // (std::atomic<T>::wait, counting_semaphore), so the flag alone would park
@@ -153,7 +158,34 @@ long result(long r) {
   return r;
 }
 
+// Never blocks; several act on the calling kernel thread.
+bool direct(long n) {
+  switch (n) {
+    case SYS_gettid:
+    case SYS_getpid:
+    case SYS_getppid:
+    case SYS_set_tid_address:
+    case SYS_set_robust_list:
+    case SYS_get_robust_list:
+    case SYS_tgkill:
+    case SYS_tkill:
+    case SYS_prctl:
+    case SYS_getcpu:
+    case SYS_sched_getaffinity:
+    case SYS_sched_setaffinity:
+    case SYS_get_thread_area:
+    case SYS_set_thread_area:
+    case SYS_sigaltstack:
+    case SYS_clock_gettime:
+    case SYS_gettimeofday:
+      return true;
+    default:
+      return false;
+  }
+}
+
 long real(long n, const long* a) {
+  if (direct(n)) return result(green::os::syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]));
   green::syscall_enter();
   long r = green::os::syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]);
   green::syscall_exit();
