@@ -84,9 +84,12 @@ GREEN_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct
     }
     return sig;
   }
-  section s;
+  // Look the real call up before the section: the first lookup is a guarded
+  // static whose waiters park, which must not happen inside a section.
   using fn = int (*)(const sigset_t*, siginfo_t*, const struct timespec*);
-  return next<fn>("sigtimedwait")(set, info, ts);
+  fn real = next<fn>("sigtimedwait");
+  section s;
+  return real(set, info, ts);
 }
 
 GREEN_EXPORT int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
