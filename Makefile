@@ -1,7 +1,7 @@
 # libgreen: M:N green threads for unmodified pthread programs.
 #
 #   make            build build/libgreen.so (release, -O2), examples, bench programs
-#   make test       build everything and run every test (unit, integration, ebpf)
+#   make test       build everything and run every test (unit, integration, apps, ebpf)
 #   make demo       run an example natively and under libgreen, eBPF comparison
 #   make bench      native vs libgreen vs Go benchmark table (BENCH_REPS=n, BENCH_QUICK=1,
 #                   BENCH_ONLY=a,b); JSON in build/bench/results.json
@@ -63,7 +63,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.cpp,$(OUT)/unit/%,$(wildcard tests/unit/*.
 ITEST_BIN := $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c)) \
 	$(patsubst tests/integration/%.cpp,$(BUILD)/itest/%,$(wildcard tests/integration/*.cpp))
 
-.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-io test-sync test-preempt test-signal test-process test-bench test-ebpf \
+.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-io test-sync test-preempt test-signal test-process test-bench test-apps test-ebpf \
 	bench bench-plot bench-deps demo debug asan clean deps check-deps format
 
 all: check-deps lib examples tools itest $(BENCH_BIN) ebpf
@@ -148,7 +148,7 @@ ebpf: check-deps lib
 	$(Q)$(if $(wildcard ebpf/Makefile),$(MAKE) --no-print-directory -C ebpf BUILD=$(abspath $(BUILD))/ebpf)
 
 test: all unit
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-io test-sync test-preempt test-signal test-process test-bench test-ebpf
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-io test-sync test-preempt test-signal test-process test-bench test-apps test-ebpf
 
 test-unit: unit
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 1; done
@@ -175,6 +175,11 @@ test-process: lib
 # check) their work. No timing.
 test-bench: lib examples $(BENCH_BIN)
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/smoke.sh
+
+# Real Debian programs (pigz, xz, zstd, sysbench, stress-ng) and a heavy C++
+# program, natively and under libgreen; installs the packages it needs.
+test-apps: lib
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/apps/run.sh
 
 test-ebpf: ebpf
 	$(Q)$(if $(wildcard tests/ebpf/run.sh),BUILD=$(abspath $(BUILD)) bash tests/ebpf/run.sh)
