@@ -178,7 +178,7 @@ test-bench: lib examples $(BENCH_BIN)
 
 # Real Debian programs (pigz, xz, zstd, sysbench, stress-ng) and a heavy C++
 # program, natively and under libgreen; installs the packages it needs.
-test-apps: lib
+test-apps: lib tools
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/apps/run.sh
 
 test-ebpf: ebpf

@@ -2,36 +2,31 @@
 # tests/apps: real Debian programs (issue 8), each run natively and under
 # LD_PRELOAD=libgreen.so (GREEN_PROCS=2), unmodified, on modest inputs.
 # Every run checks its output (not just the exit status) and the kernel's
-# thread count, sampled from /proc/PID/status by treemax (which also covers
-# forked children: stress-ng works in them): natively the program has about
-# as many threads as it asks for; under libgreen the peak must stay within
-# GREEN_PROCS + 4. Natively the peak must exceed that bound, or the check
-# would prove nothing. Also the regression tests of libgreen bugs these
-# programs found, and tests/apps/cxx_heavy.cpp (std::thread, std::async,
-# condition variables; exact results).
+# thread count, sampled from /proc/PID/status by tests/tools/threadmax -d
+# (which also covers forked children: stress-ng works in them): natively
+# the program has about as many threads as it asks for; under libgreen the
+# peak must stay within GREEN_PROCS + 4. Natively the peak must exceed that
+# bound, or the check would prove nothing. Also the regression tests of
+# libgreen bugs these programs found, and tests/apps/cxx_heavy.cpp
+# (std::thread, std::async, condition variables; exact results).
 #
 # Missing packages are installed (apt-get update first; root needed).
 # Prints PASS/FAIL (XFAIL: a known gap, named) per check, a table of wall
 # times and peak thread counts, and "N passed, N failed"; exit 1 on failure.
-set -u
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-SRC=$(cd "$(dirname "$0")" && pwd)
-OUT=$BUILD/apps
-LIB=$BUILD/libgreen.so
-mkdir -p "$OUT"
+SUITE=apps
+source "$(dirname "$0")/../lib.sh"
 export GREEN_PROCS=2
 BOUND=$((GREEN_PROCS + 4))
-pass=0 fail=0 xfail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+TM=$BUILD/tools/threadmax
+xfail=0
 known() { echo "XFAIL $1: $2"; xfail=$((xfail + 1)); }
 finish() {
   [ "$xfail" -gt 0 ] && echo "$xfail expected failures (XFAIL above: features not built yet)"
-  echo "$pass passed, $fail failed"
-  [ "$fail" = 0 ]
+  summary
   exit
 }
-[ -f "$LIB" ] || { bad libgreen "$LIB is missing"; finish; }
+need_lib
+[ -x "$TM" ] || { bad threadmax "$TM is missing (make tools)"; finish; }
 
 # ---- packages -----------------------------------------------------------------
 missing=()
@@ -57,8 +52,7 @@ build() {  # source: compiled into $OUT/<name> if older than the source
     *.cpp) g++ -std=c++20 -O2 -g -Wall -Wextra -Werror -pthread "$src" -o "$bin" ;;
   esac || { bad "build $1" "compiler failed"; return 1; }
 }
-for f in treemax.c cxx_heavy.cpp raw_tid.c first_call_race.c; do build "$f"; done
-[ -x "$OUT/treemax" ] || finish
+for f in cxx_heavy.cpp raw_tid.c first_call_race.c; do build "$f"; done
 
 # A deterministic 24 MiB text input (words of a fixed random vocabulary).
 IN=$OUT/input.txt
@@ -89,16 +83,16 @@ run() {
   out=$OUT/$name.$mode.out err=$OUT/$name.$mode.err
   local t0 t1
   t0=$(date +%s%N)
-  timeout -s KILL 200 "$OUT/treemax" -t 150 -- "${env[@]}" "$@" >"$out" 2>"$err"
+  timeout -s KILL 200 "$TM" -i 1000 -d -t 150 -- "${env[@]}" "$@" >"$out" 2>"$err"
   rc=$?
   t1=$(date +%s%N)
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-  peak=$(sed -n 's/^TREEMAX max=\([0-9]*\).*/\1/p' "$err" | tail -1)
+  peak=$(sed -n 's/^THREADMAX max=\([0-9]*\).*/\1/p' "$err" | tail -1)
   peak=${peak:-?}
   ROWS+=("$name|$mode|$secs|$peak|$rc")
 }
 # why: the tail of a run's stderr, for a FAIL line
-why() { grep -v '^TREEMAX' "$err" | tail -4 | tr '\n' ' '; [ "$rc" = 137 ] && echo "(timed out)"; }
+why() { grep -v '^THREADMAX' "$err" | tail -4 | tr '\n' ' '; [ "$rc" = 137 ] && echo "(timed out)"; }
 # threads_ok MODE: the kernel-side bound (native: above it; libgreen: within)
 threads_ok() {
   [ "$peak" != "?" ] || return 1

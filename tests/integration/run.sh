@@ -70,8 +70,9 @@ if [ $rc = 0 ] && [ "${n:-0}" -ge 100 ] && grep -q peak_gs= "$err" && grep -q ms
   ok "GREEN_STATS=1 [gs_created=$n]"
 else bad "GREEN_STATS" "rc $rc: $(cat "$err")"; fi
 
-# j. tests/tools/threadmax (the kernel-side thread count make bench uses):
-#    sees every native thread, libgreen's few, and passes the exit status on
+# j. tests/tools/threadmax (the kernel-side thread count make bench and
+#    tests/apps use): sees every native thread, libgreen's few, a child's
+#    with -d, passes the exit status on, and ends a hung tree with -t
 TM=$BUILD/tools/threadmax
 go threadmax native -- "$TM" -i 200 -- "$EX/many_threads" 2000
 m=$(grep -o 'THREADMAX max=[0-9]*' "$err" | grep -o '[0-9]*$')
@@ -87,6 +88,21 @@ else bad "threadmax status" "rc $rc: $(cat "$err")"; fi
 go threadmax-missing native -- "$TM" -- /nonexistent/prog
 if [ $rc = 127 ] && grep -q 'cannot run /nonexistent/prog' "$err"; then ok "threadmax reports a command it cannot run"
 else bad "threadmax missing" "rc $rc: $(cat "$err")"; fi
+# -d follows forked children (the threads live in a child of sh); -t kills
+# the whole tree after its time (the background sleep too) and says so
+go threadmax-tree native -- "$TM" -i 200 -d -- sh -c "\"$EX/many_threads\" 2000; true"
+m=$(grep -o 'THREADMAX max=[0-9]*' "$err" | grep -o '[0-9]*$')
+if [ $rc = 0 ] && [ "${m:-0}" -ge 1000 ] && grep -q 'comm=many_threads procs=2' "$err"; then ok "threadmax -d [a child's $m threads]"
+else bad "threadmax -d" "rc $rc: $(cat "$err")"; fi
+t0=$SECONDS
+go threadmax-timeout native -- "$TM" -d -t 1 -- sh -c 'sleep 30 & sleep 30; true'
+alive=""
+for p in $(sed -n 's/^threadmax: timed out; process \([0-9]*\).*/\1/p' "$err"); do
+  grep -qs '^State:.*[RSD]' "/proc/$p/status" && alive="$alive $p"
+done
+if [ $rc = 137 ] && [ $((SECONDS - t0)) -lt 20 ] && [ "$(grep -c 'timed out; process' "$err")" = 3 ] &&
+   grep -q ' timeout$' "$err" && [ -z "$alive" ]; then ok "threadmax -t kills the tree and reports the hang"
+else bad "threadmax -t" "rc $rc after $((SECONDS - t0)) s, still running:${alive:- none}: $(cat "$err")"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
