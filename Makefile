@@ -42,7 +42,10 @@ else
   OPT := -O2
 endif
 CXXFLAGS := -std=c++20 $(WARN) $(COMMON) $(OPT) -fno-exceptions -fno-rtti
-LDLIBS_CORE := /usr/lib/x86_64-linux-gnu/libboost_context.a -ldl -lunwind
+# libunwind (both from Debian's libunwind8): -lunwind, local unwinding (preemption's
+# safe-point check); -lunwind-generic, its remote interface (thread dumps unwind
+# copies of G stacks). Dynamic: Debian's static archives are not PIC.
+LDLIBS_CORE := /usr/lib/x86_64-linux-gnu/libboost_context.a -ldl -lunwind-generic -lunwind
 
 OUT := $(BUILD)$(if $(filter release,$(MODE)),,/$(MODE))
 CORE_SRC := $(wildcard core/*.cpp)

@@ -70,7 +70,7 @@ int barrier_wait(pthread_barrier_t* pb) {
   }
   uint32_t gen = (uint32_t)(s >> 32);
   while (gen_word(b).load(std::memory_order_acquire) == gen)
-    wait_word(&gen_word(b), &gen_word(b), gen, 0, CLOCK_MONOTONIC, sh);
+    wait_word(&gen_word(b), &gen_word(b), gen, 0, CLOCK_MONOTONIC, sh, {wait_kind::barrier, pb});
   // Out: the last access to the barrier.
   if (b->pending.fetch_sub(1, std::memory_order_release) == (DESTROYING | 1))
     wake_word(&b->pending, &b->pending, true, sh);
@@ -81,7 +81,8 @@ int barrier_destroy(pthread_barrier_t* pb) {
   barrier* b = get(pb);
   uint32_t n = b->pending.fetch_or(DESTROYING, std::memory_order_acq_rel);
   while (n & ~DESTROYING) {
-    wait_word(&b->pending, &b->pending, n | DESTROYING, 0, CLOCK_MONOTONIC, b->shared);
+    wait_word(&b->pending, &b->pending, n | DESTROYING, 0, CLOCK_MONOTONIC, b->shared,
+              {wait_kind::barrier, pb});
     n = b->pending.load(std::memory_order_acquire);
   }
   return 0;

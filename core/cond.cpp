@@ -64,7 +64,7 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abst
     leave(c);
     return r;
   }
-  int wr = wait_word(&seq(c), &seq(c), s, deadline, clock, sh);
+  int wr = wait_word(&seq(c), &seq(c), s, deadline, clock, sh, {wait_kind::cond, c});
   leave(c);
   r = mutex_lock(m, nullptr, CLOCK_REALTIME);
   if (r) return r;  // EOWNERDEAD/ENOTRECOVERABLE from a robust mutex, as glibc
@@ -91,7 +91,7 @@ int cond_destroy(pthread_cond_t* c) {
   bool sh = shared(c);
   uint32_t n = nwaiters(c).fetch_or(DESTROYING, std::memory_order_acq_rel);
   while (n & ~DESTROYING) {
-    wait_word(&nwaiters(c), &nwaiters(c), n | DESTROYING, 0, CLOCK_MONOTONIC, sh);
+    wait_word(&nwaiters(c), &nwaiters(c), n | DESTROYING, 0, CLOCK_MONOTONIC, sh, {wait_kind::cond, c});
     n = nwaiters(c).load(std::memory_order_acquire);
   }
   return 0;

@@ -15,6 +15,7 @@ namespace green {
 namespace {
 
 void prepare() {
+  diag_fork(fork_phase::prepare);
   tls_fork(fork_phase::prepare);
   gpool_fork(fork_phase::prepare);
   stack_fork(fork_phase::prepare);
@@ -30,6 +31,7 @@ void parent() {
   stack_fork(fork_phase::parent);
   gpool_fork(fork_phase::parent);
   tls_fork(fork_phase::parent);
+  diag_fork(fork_phase::parent);
 }
 
 void child() {
@@ -44,6 +46,7 @@ void child() {
   stack_fork(fork_phase::child);
   gpool_fork(fork_phase::child);
   tls_fork(fork_phase::child);
+  diag_fork(fork_phase::child);  // last: may start its thread again
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ bool word_is(const void* addr, const void* ctx) {
 int futex_park(const uint32_t* addr, uint32_t val, int64_t deadline_ns, clockid_t clock) {
   if (!sched.started.load(std::memory_order_relaxed) || !getg_switchable() || g_in_arena(addr))
     return ENOSYS;
-  switch (park(addr, word_is, &val, deadline_ns, clock)) {
+  switch (park(addr, word_is, &val, deadline_ns, clock, {wait_kind::futex, addr})) {
     case park_result::woken: return 0;
     case park_result::invalid: return EAGAIN;
     case park_result::timeout: return ETIMEDOUT;

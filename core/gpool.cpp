@@ -106,6 +106,16 @@ bool for_each_g(bool (*fn)(G* g, void* ctx), void* ctx) {
   return true;
 }
 
+G* g_from_owner_id(int id) {
+  if ((id & 0x40000000) == 0) return nullptr;
+  size_t i = (size_t)(id & 0x3fffffff);
+  if (!arena || i >= next_fresh.load(std::memory_order_acquire)) return nullptr;
+  G* g = block_g(arena + i * block_size);
+  if (g->magic != G_MAGIC || g->status.load(std::memory_order_acquire) == gstatus::idle)
+    return nullptr;
+  return g;
+}
+
 G* g_from_handle(pthread_t t) {
   char* tcb = reinterpret_cast<char*>(t);
   if (!g_in_arena(tcb)) return nullptr;

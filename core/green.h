@@ -21,6 +21,9 @@ namespace green {
 
 using os_thread_create_fn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
 
+// What happens when every thread is blocked for good (GREEN_DEADLOCK).
+enum class deadlock_action : uint8_t { report, abort_process, off };
+
 struct config {
   int procs = 1;                    // number of Ps (GREEN_PROCS)
   size_t stack_size = 8 << 20;      // default G stack (GREEN_STACK_SIZE)
@@ -29,6 +32,8 @@ struct config {
   int timeslice_us = 10000;         // preempt a G running longer while others wait; 0: never
   int preempt_signal = 0;           // signal used to preempt (GREEN_PREEMPT_SIGNAL); 0: SIGRTMAX-1
   int schedtrace_ms = 0;            // GREEN_DEBUG=schedtrace=MS: one scheduler line per MS
+  int dump_signal = 0;              // print every thread on this signal (GREEN_DUMP_SIGNAL); 0: none
+  deadlock_action deadlock = deadlock_action::report;  // GREEN_DEADLOCK
   os_thread_create_fn os_thread_create = nullptr;  // real pthread_create, for Ms
 };
 
@@ -69,13 +74,24 @@ int thread_stack(pthread_t t, void** addr, size_t* size, size_t* guard, bool* de
 // ---- parking lot (parking.cpp) ----
 enum class park_result { woken, invalid, timeout, interrupted };
 using park_validate_fn = bool (*)(const void* addr, const void* ctx);
+// What a parked thread waits for, kept for thread dumps and deadlock
+// reports (diag.cpp). obj is the application's object (the mutex, the
+// condvar, ...), the joined thread's handle for join, the fd for fd_*.
+enum class wait_kind : uint8_t {
+  unknown, mutex, cond, rwlock_read, rwlock_write, sem, barrier, once, join, futex, sleep,
+  fd_read, fd_write,
+};
+struct wait_on {
+  wait_kind kind = wait_kind::unknown;
+  const void* obj = nullptr;
+};
 // Queue the caller on addr if validate(addr, ctx) holds (checked under the
 // bucket lock) and sleep until unparked or the absolute deadline passes
-// (deadline_ns <= 0: none).
+// (deadline_ns <= 0: none). why says what for, to a thread dump.
 // An interruptible park also ends with `interrupted` when the G is
 // interrupted (a signal handler to take, a cancellation): see interrupt().
 park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
-                 clockid_t clock, bool interruptible = false);
+                 clockid_t clock, wait_on why = {}, bool interruptible = false);
 int unpark_one(const void* addr);  // returns the number woken (0 or 1)
 int unpark_all(const void* addr);
 

@@ -71,6 +71,9 @@ struct G {
   G* schedlink;              // run queue / free list link
   key_store* keys;           // pthread_getspecific values (lazily allocated)
   char name[16];
+  wait_kind wait;            // while parked: what for, on what (park; read by
+  const void* wait_obj;      //   thread dumps and deadlock reports, diag.cpp)
+  int64_t wait_since;        //   and since when (coarse monotonic ns, 0: unknown)
   G* joining;                // the G this one waits to join (EDEADLK check)
   void* asan_fake_stack;     // AddressSanitizer fiber bookkeeping (asan builds)
   uintptr_t entry_sp;        // SP of the frame that called the app's code (mark_user_entry)
@@ -288,6 +291,7 @@ G* g_from_handle(pthread_t t);    // nullptr if t is not one of our Gs
 // diagnostics); stops and returns false when fn does.
 bool for_each_g(bool (*fn)(G* g, void* ctx), void* ctx);
 bool g_in_arena(const void* p);
+G* g_from_owner_id(int id);       // the live G whose owner_id is id, or nullptr
 
 // ---- tls.cpp: per-G thread control block ----
 bool tls_init();                  // read glibc's static TLS geometry; false: unsupported
@@ -322,6 +326,7 @@ bool timers_pending();
 
 // ---- netpoll.cpp ----
 int netpoll_poll();  // non-blocking harvest of I/O readiness; events delivered
+int netpoll_waiting();  // Gs parked on fd readiness now
 
 // ---- keys.cpp ----
 void keys_run_destructors();  // current context's values
@@ -347,5 +352,32 @@ void fork_handlers_install();
 // ---- stats.cpp ----
 void stats_g_created();
 void stats_g_exited();
+
+// ---- diagnostics (diag.cpp, deadlock.cpp, dump.cpp) ----
+void diag_init();                 // at start: fault handlers, dump signal and its thread
+void diag_fork(fork_phase ph);
+void diag_thread_started();       // start_os_thread made a runtime thread
+extern bool diag_timestamps;      // park records G.wait_since
+extern lock diag_mu;              // one dump at a time (dump.cpp); held across fork
+// Lives in schedule_loop's frame while an OS thread is an M: gives the M an
+// alternate signal stack (a stack overflow's SIGSEGV needs a stack to run
+// on) and counts the M among the runtime's threads.
+class m_diag {
+ public:
+  explicit m_diag(M* m);
+  ~m_diag();
+  m_diag(const m_diag&) = delete;
+  m_diag& operator=(const m_diag&) = delete;
+
+ private:
+  M* m_;
+  void* altstack_;
+};
+int runtime_threads();            // OS threads libgreen made (Ms, sysmon, poller, dump) alive now
+void deadlock_check(M* m);        // m is about to sleep idle: report a deadlock if there is one
+// Print every G (state, what it waits for, backtrace from its saved context)
+// to fd, headed by `why`. Serialised; runs on any OS thread but a G's.
+// stopped: no G can run meanwhile (a deadlock), so stacks may be read directly.
+void dump_threads(int fd, const char* why, bool stopped = false);
 
 }  // namespace green

@@ -130,7 +130,8 @@ int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock) {
     // Someone else holds the word; it stays theirs to release.
     if ((kind & ROBUST) && rstate(m).load(std::memory_order_relaxed) == NOTRECOVERABLE)
       return ENOTRECOVERABLE;
-    if (wait_word(&w, &uword(m), 2, deadline, clock, kind & PSHARED) == ETIMEDOUT) {
+    if (wait_word(&w, &uword(m), 2, deadline, clock, kind & PSHARED, {wait_kind::mutex, m}) ==
+        ETIMEDOUT) {
       int c = 0;  // a last chance, as glibc: the lock may be free right now
       if (w.compare_exchange_strong(c, 2, std::memory_order_acquire)) return 0;
       return ETIMEDOUT;

@@ -184,7 +184,9 @@ int netpoll_wait(int fd, int mode, int64_t deadline_ns) {
   }
   uint32_t gen = p->gen;
   nwaiters.fetch_add(1, std::memory_order_relaxed);
-  park_result pr = park(&ready, not_ready, nullptr, deadline_ns, CLOCK_MONOTONIC, true);
+  wait_on why{mode == POLL_READ ? wait_kind::fd_read : wait_kind::fd_write,
+              reinterpret_cast<const void*>((intptr_t)fd)};
+  park_result pr = park(&ready, not_ready, nullptr, deadline_ns, CLOCK_MONOTONIC, why, true);
   nwaiters.fetch_sub(1, std::memory_order_relaxed);
   lock_guard l(p->mu);
   waiters--;
@@ -225,6 +227,8 @@ void netpoll_close(int fd) {
     yield();
   }
 }
+
+int netpoll_waiting() { return nwaiters.load(std::memory_order_relaxed); }
 
 // Non-blocking harvest, for an M about to go idle. Returns events delivered.
 int netpoll_poll() {

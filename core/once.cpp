@@ -26,7 +26,7 @@ int once(pthread_once_t* o, void (*init)()) {
       unpark_all(&w);
       return 0;
     }
-    if (s == RUNNING) park(&w, still_running, nullptr, 0, CLOCK_MONOTONIC);
+    if (s == RUNNING) park(&w, still_running, nullptr, 0, CLOCK_MONOTONIC, {wait_kind::once, o});
   }
 }
 

@@ -95,6 +95,17 @@ int set_signal_handler(int sig, void (*fn)(int, siginfo_t*, void*), unsigned lon
   return (int)syscall6(SYS_rt_sigaction, sig, (long)&ksa, 0, 8);
 }
 
+void* signal_handler(int sig) {
+  struct {
+    void* handler;
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } old = {};
+  if (syscall6(SYS_rt_sigaction, sig, 0, (long)&old, 8) < 0) return nullptr;  // SIG_DFL
+  return old.handler;
+}
+
 void* thread_pointer() {
   void* tp;
   asm volatile("mov %%fs:0x10, %0" : "=r"(tp));  // tcbhead_t.self

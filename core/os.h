@@ -38,6 +38,8 @@ void set_thread_pointer(void* tp);
 // with the raw system call: sigaction itself may be interposed. The
 // restorer is the byte sequence unwinders recognise as a signal frame.
 int set_signal_handler(int sig, void (*fn)(int, siginfo_t*, void*), unsigned long flags);
+// sig's current disposition: SIG_DFL, SIG_IGN or the handler's address.
+void* signal_handler(int sig);
 void* thread_pointer();
 
 }  // namespace green::os

@@ -151,12 +151,17 @@ void parking_fork(fork_phase ph) {
 }
 
 park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
-                 clockid_t clock, bool interruptible) {
+                 clockid_t clock, wait_on why, bool interruptible) {
   bucket& b = bucket_for(addr);
   waiter w;
   w.addr = addr;
   w.b = &b;
   w.g = sched.started.load(std::memory_order_relaxed) ? getg_switchable() : nullptr;
+  if (w.g) {  // for thread dumps; outside the bucket lock
+    w.g->wait = why.kind;
+    w.g->wait_obj = why.obj;
+    w.g->wait_since = diag_timestamps ? os::now_ns(CLOCK_MONOTONIC_COARSE) : 0;
+  }
   if (deadline_ns > 0 && os::now_ns(clock) >= deadline_ns) {
     b.mu.acquire();
     bool valid = !validate || validate(addr, ctx);

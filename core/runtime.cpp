@@ -41,6 +41,7 @@ int start(const config& cfg) {
   if (!preempt_init())
     diag("libgreen: cannot install libgreen's signal handler; threads that never block will "
          "not be preempted and pthread_kill reaches a running thread late\n");
+  diag_init();
   sched.started.store(true, std::memory_order_release);
   return 0;
 }

@@ -49,7 +49,8 @@ struct rw {
 
   // Sleep while state == s; key: which queue (private only).
   int wait(const void* key, uint32_t s, int64_t deadline, clockid_t clock) {
-    return wait_word(key, &state(), s, deadline, clock, shared());
+    wait_on why{key == rkey() ? wait_kind::rwlock_read : wait_kind::rwlock_write, l};
+    return wait_word(key, &state(), s, deadline, clock, shared(), why);
   }
   void wake_readers() { wake_word(rkey(), &state(), true, shared()); }
   void wake_writer() { wake_word(wkey(), &state(), shared(), shared()); }

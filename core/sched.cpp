@@ -284,6 +284,7 @@ bool stopm(M* m, bool listed = false) {
     }
     sched.mu.release();
     kernel_mask_set(m, idle_mask());  // take only signals some G would take
+    deadlock_check(m);  // the last M going idle may find every G blocked for good
     m->idle_sleeping.store(true, std::memory_order_relaxed);
     bool woken = m->park.sleep(deadline);
     m->idle_sleeping.store(false, std::memory_order_relaxed);
@@ -508,6 +509,7 @@ namespace {
 
 // Returns only when an idle M ends (see stopm).
 void schedule_loop(M* m) {
+  m_diag diag_scope(m);  // alternate signal stack; counted as a runtime thread (diag.cpp)
   for (;;) {
     if (!m->p && !stopm(m)) return;  // back from a syscall whose P was taken
     G* g = find_runnable(m);
@@ -564,6 +566,7 @@ int start_os_thread(void* (*fn)(void*), void* arg) {
   pthread_attr_setsigmask_np(&attr, &quiet);
   pthread_t t;
   int err = sched.cfg.os_thread_create(&t, &attr, fn, arg);
+  if (err == 0) diag_thread_started();
   pthread_attr_destroy(&attr);
   return err;
 }

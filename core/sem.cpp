@@ -70,7 +70,8 @@ int sem_wait(sem_t* ps, const struct timespec* abstime, clockid_t clock, bool tr
       if (s->data.compare_exchange_weak(d, d - 1 - ONE_WAITER, std::memory_order_acquire)) return 0;
       continue;
     }
-    int e = wait_word(&value_word(s), &value_word(s), 0, deadline, clock, shared(s));
+    int e = wait_word(&value_word(s), &value_word(s), 0, deadline, clock, shared(s),
+                      {wait_kind::sem, ps});
     if (e) {
       s->data.fetch_sub(ONE_WAITER, std::memory_order_relaxed);
       return e;

@@ -17,7 +17,8 @@ int sleep_until(int64_t deadline_ns, clockid_t clock) {
   }
   char token;
   while (os::now_ns(clock) < deadline_ns)
-    if (park(&token, nullptr, nullptr, deadline_ns, clock, true) == park_result::interrupted)
+    if (park(&token, nullptr, nullptr, deadline_ns, clock, {wait_kind::sleep, nullptr}, true) ==
+        park_result::interrupted)
       return EINTR;
   return 0;
 }

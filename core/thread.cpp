@@ -117,7 +117,8 @@ int thread_join(pthread_t t, void** result, const struct timespec* abstime, cloc
       mine = true;
       if (self) self->joining = g;
     }
-    if (park(&g->join_state, join_validate, nullptr, deadline, clock) == park_result::timeout) {
+    if (park(&g->join_state, join_validate, nullptr, deadline, clock, {wait_kind::join, g->tcb}) ==
+        park_result::timeout) {
       uint32_t j = JOIN_JOINING;
       if (g->join_state.compare_exchange_strong(j, JOIN_JOINABLE, std::memory_order_acq_rel)) {
         if (self) self->joining = nullptr;

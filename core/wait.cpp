@@ -47,14 +47,14 @@ int deadline_from(const struct timespec* abstime, int64_t* out) {
 }
 
 int wait_word(const void* key, const std::atomic<uint32_t>* word, uint32_t val,
-              int64_t deadline_ns, clockid_t clock, bool shared) {
+              int64_t deadline_ns, clockid_t clock, bool shared, wait_on why) {
   if (shared) {
     int r = kernel_wait(word, val, deadline_ns, clock);
     if (r == ETIMEDOUT && os::now_ns(clock) < deadline_ns) return 0;  // caller retries
     return r;
   }
   expect e{word, val};
-  if (park(key, word_unchanged, &e, deadline_ns, clock) != park_result::timeout) return 0;
+  if (park(key, word_unchanged, &e, deadline_ns, clock, why) != park_result::timeout) return 0;
   // The parking lot's timer runs on CLOCK_MONOTONIC: a REALTIME deadline
   // may be reached a hair later than the timer fired. Never report early.
   return os::now_ns(clock) >= deadline_ns ? ETIMEDOUT : 0;

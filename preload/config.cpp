@@ -5,6 +5,9 @@
 // GREEN_TIMESLICE_US  0 (never preempt) | 100..10000000  default: 10000
 // GREEN_PREEMPT_SIGNAL  SIGRTMIN..SIGRTMAX (a number, or RTMIN+n / RTMAX-n)  default: RTMAX-1
 // GREEN_DEBUG       comma-separated: schedtrace=MS (1..100000)           default: none
+// GREEN_DUMP_SIGNAL  off | a signal (name or number) other than the fault
+//                    signals, KILL, STOP and GREEN_PREEMPT_SIGNAL  default: off
+// GREEN_DEADLOCK    report | abort | off  default: report
 #include "config.h"
 
 #include <errno.h>
@@ -90,6 +93,31 @@ int parse_rt_signal(const char* s) {
   return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;
 }
 
+// "QUIT", "SIGUSR1", "12", "RTMIN+2": a signal number, or -1.
+int parse_signal(const char* s) {
+  const char* name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+  if (strncmp(name, "RTMIN", 5) == 0 || strncmp(name, "RTMAX", 5) == 0) return parse_rt_signal(s);
+  long v;
+  const char* end;
+  if (parse_long(s, &v, &end) && !*end) return v >= 1 && v <= SIGRTMAX ? (int)v : -1;
+  for (int i = 1; i < SIGRTMIN; i++) {
+    const char* abbrev = sigabbrev_np(i);
+    if (abbrev && strcasecmp(abbrev, name) == 0) return i;
+  }
+  return -1;
+}
+
+// Signals the dump may not take: uncatchable, faults (a dump would hide the
+// crash), the C library's internal ones, libgreen's own.
+bool reserved_signal(int sig, int preempt) {
+  switch (sig) {
+    case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE:
+    case SIGTRAP: case SIGABRT: case SIGSYS:
+      return true;
+  }
+  return (sig >= 32 && sig < SIGRTMIN) || sig == preempt;
+}
+
 }  // namespace
 
 int default_procs() {
@@ -173,6 +201,32 @@ bool read_config(config* cfg) {
       }
       cfg->schedtrace_ms = (int)v;
       p = *end ? end + 1 : end;
+    }
+  }
+  if ((e = getenv("GREEN_DUMP_SIGNAL"))) {
+    int preempt = cfg->preempt_signal ? cfg->preempt_signal : SIGRTMAX - 1;
+    int sig = strcmp(e, "off") == 0 ? 0 : parse_signal(e);
+    if (sig < 0 || (sig > 0 && reserved_signal(sig, preempt))) {
+      char what[192];
+      snprintf(what, sizeof what,
+               "off or a signal name or number (such as QUIT, SIGUSR1, 10, RTMIN+2) other than "
+               "KILL, STOP, SEGV, BUS, ILL, FPE, TRAP, ABRT, SYS and %d (GREEN_PREEMPT_SIGNAL)",
+               preempt);
+      complain("GREEN_DUMP_SIGNAL", e, what);
+      return false;
+    }
+    cfg->dump_signal = sig;
+  }
+  if ((e = getenv("GREEN_DEADLOCK"))) {
+    if (strcmp(e, "report") == 0) {
+      cfg->deadlock = deadlock_action::report;
+    } else if (strcmp(e, "abort") == 0) {
+      cfg->deadlock = deadlock_action::abort_process;
+    } else if (strcmp(e, "off") == 0) {
+      cfg->deadlock = deadlock_action::off;
+    } else {
+      complain("GREEN_DEADLOCK", e, "report, abort or off");
+      return false;
     }
   }
   if ((e = getenv("GREEN_STATS"))) {
