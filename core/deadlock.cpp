@@ -14,8 +14,10 @@
 //     runtime_threads(); a larger one may be an M that has just left the
 //     scheduler, so that case is looked at again a few times;
 //   4. the application has no handler installed for a signal that can come
-//     from outside (sem_post is async-signal-safe: a handler may wake a G).
-//     Fault signals (SEGV, BUS, ILL, FPE, TRAP, SYS) and libgreen's and the
+//     from outside (sem_post is async-signal-safe: a handler may wake a G):
+//     none installed through sigaction (whose shim gives the kernel its own
+//     wrapper and tells us, app_signal_handler), none in the kernel that is
+//     not libgreen's. Fault signals (SEGV, BUS, ILL, FPE, TRAP, SYS) and the
 //     C library's own handlers do not count.
 // The M then sleeps GRACE_NS on its own note (woken: there is work after
 // all), looks again, and reports only if no G has run meanwhile
@@ -44,16 +46,20 @@ constexpr int64_t GRACE_NS = 100 * 1000 * 1000;
 constexpr int TRIES = 10;
 
 std::atomic<bool> checking{false};           // one examining M at a time
+std::atomic<uint64_t> app_caught{0};         // signals with a handler of the program's (bit sig-1)
 std::atomic<uint64_t> settled{~0ull};        // stats.switches when last settled
 
 enum class verdict { live, dead, unsure };
 
 bool sched_quiet() {
   lock_guard l(sched.mu);
-  if (sched.npidle.load(std::memory_order_relaxed) != sched.nprocs) return false;
+  // Every P in use (spares lent included: a lent spare means a P is stuck
+  // with its M in the kernel) is idle.
+  if (sched.npidle.load(std::memory_order_relaxed) != sched.nactive.load(std::memory_order_relaxed))
+    return false;
   if (sched.nmidle != sched.mcount.load(std::memory_order_relaxed)) return false;
   if (sched.runq_size.load(std::memory_order_relaxed) != 0) return false;
-  for (int i = 0; i < sched.nprocs; i++)
+  for (int i = 0; i < sched.nallp; i++)
     if (!runq_empty(&sched.allp[i])) return false;
   return !timers_pending() && netpoll_waiting() == 0;
 }
@@ -88,10 +94,15 @@ bool ours(void* handler) {
          dladdr(handler, &h) && h.dli_fbase == self.dli_fbase;
 }
 
-bool app_signal_handler() {
+// A handler the program installed through sigaction (the kernel then holds
+// the shim's wrapper: app_caught says), or past it (a raw system call, a
+// library set up before libgreen: the kernel holds a function not ours).
+bool woken_by_signal_maybe() {
+  uint64_t caught = app_caught.load(std::memory_order_relaxed);
   for (int sig = 1; sig <= 64; sig++) {
     // 32 and 33 are the C library's own (cancellation, setxid).
     if (sig == SIGKILL || sig == SIGSTOP || sig == 32 || sig == 33 || fault_signal(sig)) continue;
+    if (caught & (1ull << (sig - 1))) return true;
     void* h = os::signal_handler(sig);
     if (h == nullptr || h == reinterpret_cast<void*>(SIG_IGN)) continue;
     if (!ours(h)) return true;
@@ -118,7 +129,7 @@ verdict examine() {
   if (!sched_quiet()) return verdict::live;
   census c;
   if (!for_each_g(count_parked, &c) || c.parked == 0) return verdict::live;
-  if (app_signal_handler()) return verdict::live;
+  if (woken_by_signal_maybe()) return verdict::live;
   int k = kernel_threads();
   if (k < 0 || k > runtime_threads()) return verdict::unsure;
   return verdict::dead;
@@ -140,9 +151,17 @@ void report() {
 
 }  // namespace
 
+void app_signal_handler(int sig, bool caught) {
+  if (sig < 1 || sig > 64) return;
+  if (caught)
+    app_caught.fetch_or(1ull << (sig - 1), std::memory_order_relaxed);
+  else
+    app_caught.fetch_and(~(1ull << (sig - 1)), std::memory_order_relaxed);
+}
+
 void deadlock_check(M* m) {
   if (sched.cfg.deadlock == deadlock_action::off) return;
-  if (sched.npidle.load(std::memory_order_relaxed) != sched.nprocs ||
+  if (sched.npidle.load(std::memory_order_relaxed) != sched.nactive.load(std::memory_order_relaxed) ||
       sched.runq_size.load(std::memory_order_relaxed) != 0 || timers_pending() ||
       netpoll_waiting() != 0 || stats.live_gs.load(std::memory_order_relaxed) <= 0)
     return;

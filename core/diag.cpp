@@ -14,7 +14,9 @@
 // instruction runs again and the process dies by the signal as it would
 // natively (same status, a core dump where enabled). A signal sent with
 // kill is sent again instead, to the same end. A handler the application
-// installs replaces ours, as natively.
+// installs replaces ours, as natively; sigaction shows the program SIG_DFL
+// where ours is (default_fault_handler), so code that chains to the handler
+// it replaced, or installs one only over SIG_DFL, acts as it would natively.
 //
 // Dump signal. Its handler only wakes the dump thread (note::wakeup: an
 // atomic exchange and a futex wake, async-signal-safe, errno untouched);
@@ -78,8 +80,12 @@ void say_overflow(const G* g) {
          (unsigned long)g->id, name, kib, sched.cfg.stack_size >> 10);
 }
 
-// SIGSEGV/SIGBUS, on the M's alternate stack; SIG_DFL is back already.
+// SIGSEGV/SIGBUS, on the M's alternate stack. Delivered, SIG_DFL is back
+// already (SA_RESETHAND); called by a handler that chains to the one it
+// replaced, it restores SIG_DFL itself, which is what chaining to SIG_DFL
+// means.
 void on_fault(int sig, siginfo_t* si, void* ucv) {
+  os::set_signal_handler(sig, nullptr, 0);
   G* g = tls_g;  // the thread pointer is the running G's TCB, else the M's
   if (si->si_code > 0 && g && g->magic == G_MAGIC) {
     auto* uc = static_cast<ucontext_t*>(ucv);
@@ -130,6 +136,10 @@ void diag_init() {
     else
       diag("libgreen: cannot handle signal %d (GREEN_DUMP_SIGNAL)\n", cfg.dump_signal);
   }
+}
+
+bool default_fault_handler(const void* handler) {
+  return handler == reinterpret_cast<const void*>(&on_fault);
 }
 
 void diag_thread_started() { live_threads.fetch_add(1, std::memory_order_relaxed); }

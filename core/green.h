@@ -167,6 +167,17 @@ int reserved_signal();            // libgreen's own signal number (0 before star
 // and the application's handler must not run now.
 bool signal_must_defer(int sig, const siginfo_t* info, const void* ucontext);
 
+// ---- diagnostics (diag.cpp, deadlock.cpp) ----
+// handler is libgreen's SIGSEGV/SIGBUS handler, which stands in for SIG_DFL
+// (it reports a stack overflow, then the default action happens): sigaction
+// must show the program SIG_DFL in its place.
+bool default_fault_handler(const void* handler);
+// The application installed (caught) or removed a handler for sig. While it
+// has one for a signal that can come from outside, threads that all wait are
+// not reported as a deadlock: the handler may wake one (sem_post is
+// async-signal-safe).
+void app_signal_handler(int sig, bool caught);
+
 // ---- statistics (stats.cpp) ----
 void stats_print();
 

@@ -73,6 +73,9 @@ GREEN_EXPORT int sigaction(int sig, const struct sigaction* act, struct sigactio
     prev.sa_mask = a.mask;
   } else if (!reserved(sig)) {
     r = real_sigaction()(sig, nullptr, &prev);
+    if (r == 0 && green::default_fault_handler(reinterpret_cast<void*>(prev.sa_sigaction))) {
+      memset(&prev, 0, sizeof prev);  // libgreen's overflow reporter: SIG_DFL to the program
+    }
   } else {
     memset(&prev, 0, sizeof prev);  // as if SIG_DFL
   }
@@ -99,6 +102,7 @@ GREEN_EXPORT int sigaction(int sig, const struct sigaction* act, struct sigactio
       r = real_sigaction()(sig, act, nullptr);
     }
     if (r == 0) a.known.store(true, std::memory_order_release);
+    if (r == 0 && !reserved(sig)) green::app_signal_handler(sig, caught);  // the kernel sees our wrapper
   }
   table_lock.clear(std::memory_order_release);
   if (r == 0 && old) *old = prev;

@@ -6,7 +6,12 @@
  *   main      main itself recurses without end
  *   null      a thread writes through a null pointer (no overflow message)
  *   handled   the program's own SIGSEGV handler (installed in main) catches
- *             a null write and exits 3: it wins over libgreen's, as natively */
+ *             a null write and exits 3: it wins over libgreen's, as natively
+ *   chained   the program's handler calls the one it replaced, as crash
+ *             reporters do: SIG_DFL, so it restores it and returns; the
+ *             null write then kills the process by SIGSEGV
+ *   query     prints "default" if SIGSEGV and SIGBUS have no handler
+ *             (what sigaction reports), and exits 0 */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -43,6 +48,20 @@ static void on_segv(int sig) {
   _exit(3);
 }
 
+static struct sigaction replaced;
+
+static void chain(int sig, siginfo_t* info, void* uc) {
+  static const char msg[] = "chained\n";
+  if (write(1, msg, sizeof msg - 1) < 0) _exit(4);
+  if (replaced.sa_handler == SIG_DFL) {
+    signal(sig, SIG_DFL); /* returning repeats the fault, which now kills */
+  } else if (replaced.sa_flags & SA_SIGINFO) {
+    replaced.sa_sigaction(sig, info, uc);
+  } else if (replaced.sa_handler != SIG_IGN) {
+    replaced.sa_handler(sig);
+  }
+}
+
 static int in_thread(void* (*fn)(void*), size_t stack) {
   pthread_attr_t a;
   pthread_t t;
@@ -63,6 +82,21 @@ int main(int argc, char** argv) {
     signal(SIGSEGV, on_segv);
     return in_thread(null_write_fn, 0);
   }
-  fprintf(stderr, "usage: overflow small|default|main|null|handled\n");
+  if (!strcmp(mode, "chained")) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = chain;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, &replaced);
+    return in_thread(null_write_fn, 0);
+  }
+  if (!strcmp(mode, "query")) {
+    struct sigaction segv, bus;
+    sigaction(SIGSEGV, NULL, &segv);
+    sigaction(SIGBUS, NULL, &bus);
+    printf("%s\n", segv.sa_handler == SIG_DFL && bus.sa_handler == SIG_DFL ? "default" : "handler");
+    return 0;
+  }
+  fprintf(stderr, "usage: overflow small|default|main|null|handled|chained|query\n");
   return 2;
 }

@@ -208,9 +208,11 @@ declare -A says=(
   [small]="^libgreen: thread 2 \(deep-recursion\) overflowed its 64 KiB stack, a size the program chose with pthread_attr_setstacksize; raise it there$"
   [default]="^libgreen: thread 2 \(deep-recursion\) overflowed its 256 KiB stack; set GREEN_STACK_SIZE \(the default for every thread, now 256 KiB\) or pthread_attr_setstacksize to raise it$"
   [main]="^libgreen: thread 1 \(overflow\) overflowed its 256 KiB stack; set GREEN_STACK_SIZE")
-for mode in small default main null handled; do
+for mode in small default main null handled chained query; do
   want=139 wout=""
   [ $mode = handled ] && want=3 wout="app handler"
+  [ $mode = chained ] && wout="chained"
+  [ $mode = query ] && want=0 wout="default"
   { timeout -s KILL 60 "$OUT/overflow" $mode >"$OUT/overflow.out" 2>"$OUT/overflow.err"; rc=$?; } 2>/dev/null
   if [ $rc = $want ] && [ "$(cat "$OUT/overflow.out")" = "$wout" ] && ! [ -s "$OUT/overflow.err" ]; then ok "overflow $mode [native: status $rc]"
   else bad "overflow $mode [native]" "status $rc (want $want): $(cat "$OUT/overflow.err")"; fi
