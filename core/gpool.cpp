@@ -157,6 +157,8 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->park_waiter = nullptr;
   g->intr_restart = false;
   g->delivering = false;
+  g->section_depth = 0;
+  g->section_real = false;
   g->result = nullptr;
   g->joining = nullptr;
   g->asan_fake_stack = nullptr;

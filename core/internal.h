@@ -87,6 +87,8 @@ struct G {
   void* park_waiter;
   bool intr_restart;         // the signals that interrupted asked for SA_RESTART
   bool delivering;           // in deliver_pending's tgkill: a safe point for handlers
+  int section_depth;         // syscall sections entered (a handler may nest one)
+  bool section_real;         // the outermost one gave up the P (else: a no-op pair)
   int nopark;                // > 0: this G must not switch (it runs in a signal handler
                              // of ours): blocking calls block its M, as a plain thread
   bool is_main;

@@ -8,8 +8,9 @@
 // takes any idle P, or queues its G on the global run queue and parks.
 //
 // Invariant: between enter and exit the G runs no scheduler code and owns
-// no P, so everything it could do there (nothing but the raw call) is safe
-// on an M without a P.
+// no P. A signal handler may run there and block again: the G counts as
+// nopark while inside (blocking calls block the M, nothing switches) and
+// sections nest (only the outermost gives up and takes back the P).
 #include <errno.h>
 
 #include "internal.h"
@@ -17,8 +18,13 @@
 namespace green {
 
 void syscall_enter() {
-  G* g = getg_switchable();
+  G* g = getg();
   if (!g || !sched.started.load(std::memory_order_relaxed)) return;
+  // Nested (a signal handler that blocks while its G is in a section), or
+  // in a handler of ours (nopark): the M just blocks, P or no P.
+  if (g->section_depth++ > 0 || g->nopark > 0) return;
+  g->section_real = true;
+  g->nopark++;  // inside: every blocking call blocks the M, nothing switches
   M* m = g->m;
   P* p = m->p;
   GREEN_ASSERT(p && p->m == m);
@@ -34,8 +40,11 @@ void syscall_enter() {
 }
 
 void syscall_exit() {
-  G* g = getg_switchable();
-  if (!g || !sched.started.load(std::memory_order_relaxed)) return;
+  G* g = getg();
+  if (!g || !sched.started.load(std::memory_order_relaxed) || g->section_depth == 0) return;
+  if (--g->section_depth > 0 || !g->section_real) return;
+  g->section_real = false;
+  g->nopark--;
   int saved_errno = errno;
   M* m = g->m;
   P* p = m->oldp;
