@@ -157,6 +157,8 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->park_waiter = nullptr;
   g->intr_restart = false;
   g->delivering = false;
+  g->sigwait_set.store(0, std::memory_order_relaxed);
+  g->sigdirected.store(0, std::memory_order_relaxed);
   g->section_depth = 0;
   g->section_real = false;
   g->result = nullptr;

@@ -153,7 +153,13 @@ int signal_thread(pthread_t t, int sig);
 // One of set directed at the calling G and pending (cleared), or 0.
 int signal_take_pending(uint64_t set);
 uint64_t signals_pending_here();  // directed at the calling G, not yet delivered
-void signal_arrived(int sig);     // a handler for sig runs on this thread now
+// The calling G waits in sigtimedwait for set (0: no longer): a signal of
+// the set sent to it wakes it, even though its mask blocks the signal.
+void sigwait_mark(uint64_t set);
+// A handler for sig runs on this thread now: true if libgreen sent it here
+// as a thread-directed signal (si_code cannot tell: Linux reports a tgkill
+// from another thread as SI_USER).
+bool signal_arrived(int sig);
 // The application's handler for sig has run on this thread: if no G took
 // the signal (it ran on an idle M), or the main thread waits parked, wake a
 // parked G that does not block sig as the kernel would have interrupted a

@@ -79,6 +79,8 @@ struct G {
   uintptr_t entry_sp;        // SP of the frame that called the app's code (mark_user_entry)
   std::atomic<uint64_t> sigmask;     // blocked signals (bit sig-1), as pthread_sigmask sees them
   std::atomic<uint64_t> sigpending;  // directed at this G (pthread_kill), not yet delivered
+  std::atomic<uint64_t> sigwait_set; // signals it waits for in sigtimedwait (sigwait_mark)
+  std::atomic<uint64_t> sigdirected; // raised at it by libgreen (tgkill), not yet handled
   // Interruption of blocking waits (parking.cpp): bits INTR_*, set by
   // interrupt(); park_bucket/park_waiter name the wait queue entry of an
   // interruptible park, set and cleared under that bucket's lock.

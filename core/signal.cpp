@@ -122,6 +122,7 @@ void deliver_pending(G* g) {
   if (!take) return;
   take &= g->sigpending.fetch_and(~take, std::memory_order_acq_rel);
   int tid = g->m->tid;
+  g->sigdirected.fetch_or(take, std::memory_order_acq_rel);
   g->delivering = true;
   while (take) {
     int sig = __builtin_ctzll(take) + 1;
@@ -225,7 +226,14 @@ int signal_thread(pthread_t t, int sig) {
     // Blocked in the kernel: interrupt the call itself, as natively (or, if
     // the G blocks sig, leave it pending on its M for a sigwait there).
     g->sigpending.fetch_and(~bit(sig), std::memory_order_acq_rel);
+    g->sigdirected.fetch_or(bit(sig), std::memory_order_acq_rel);
     os::syscall6(SYS_tgkill, self_pid(), m->tid, sig);
+    return 0;
+  }
+  if (g->sigwait_set.load(std::memory_order_acquire) & bit(sig)) {
+    // It waits for sig in sigtimedwait (parked, or about to): it takes the
+    // pending signal when its wait returns, even though it blocks it.
+    interrupt(g, INTR_SIGNAL);
     return 0;
   }
   if (g->sigmask.load(std::memory_order_relaxed) & bit(sig)) return 0;  // pending until unblocked
@@ -255,6 +263,13 @@ int signal_take_pending(uint64_t set) {
     hit &= hit - 1;
   }
   return 0;
+}
+
+void sigwait_mark(uint64_t set) {
+  G* g = getg();
+  if (!g) return;
+  g->sigwait_set.store(set, std::memory_order_seq_cst);
+  if (!set) g->intr.fetch_and(~INTR_SIGNAL, std::memory_order_acq_rel);  // unused wake-up
 }
 
 uint64_t signals_pending_here() {
@@ -312,9 +327,11 @@ void signal_handled(int sig, bool restart, bool directed) {
   interrupt(target, INTR_SIGNAL, true);
 }
 
-void signal_arrived(int sig) {
+bool signal_arrived(int sig) {
   G* g = getg();
-  if (g) g->sigpending.fetch_and(~bit(sig), std::memory_order_acq_rel);
+  if (!g) return false;
+  g->sigpending.fetch_and(~bit(sig), std::memory_order_acq_rel);
+  return g->sigdirected.fetch_and(~bit(sig), std::memory_order_acq_rel) & bit(sig);
 }
 
 }  // namespace green

@@ -42,13 +42,13 @@ void wrapper(int sig, siginfo_t* info, void* uc) {
   void* h = a.handler.load(std::memory_order_acquire);
   int flags = a.flags.load(std::memory_order_relaxed);
   if (flags & SA_RESETHAND) a.handler.store((void*)SIG_DFL, std::memory_order_release);
-  green::signal_arrived(sig);
+  bool directed = green::signal_arrived(sig);
   if (h == (void*)SIG_IGN || h == (void*)SIG_DFL) return;  // changed meanwhile
   if (flags & SA_SIGINFO)
     reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(sig, info, uc);
   else
     reinterpret_cast<void (*)(int)>(h)(sig);
-  green::signal_handled(sig, flags & SA_RESTART, info && info->si_code == SI_TKILL);
+  green::signal_handled(sig, flags & SA_RESTART, directed);
 }
 
 bool reserved(int sig) { return sig == green::reserved_signal(); }

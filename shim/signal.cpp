@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -71,25 +73,104 @@ GREEN_EXPORT int sigpending(sigset_t* set) {
   return 0;
 }
 
-// The sigwait family: a signal sent to this thread with pthread_kill while
-// it was blocked is pending in libgreen, not in the kernel: take it first.
-GREEN_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* ts) {
-  if (int sig = green::signal_take_pending(kset(set))) {
-    if (info) {
-      memset(info, 0, sizeof *info);
-      info->si_signo = sig;
-      info->si_code = SI_TKILL;
-      info->si_pid = getpid();
-      info->si_uid = getuid();
-    }
-    return sig;
+namespace {
+
+// A signal sent to this thread with pthread_kill while it blocked it is
+// pending in libgreen, not in the kernel: it is taken first.
+int take_directed(uint64_t want, siginfo_t* info) {
+  int sig = green::signal_take_pending(want);
+  if (sig && info) {
+    memset(info, 0, sizeof *info);
+    info->si_signo = sig;
+    info->si_code = SI_TKILL;
+    info->si_pid = getpid();
+    info->si_uid = getuid();
   }
-  // Look the real call up before the section: the first lookup is a guarded
+  return sig;
+}
+
+void from_signalfd(const struct signalfd_siginfo& s, siginfo_t* info) {
+  if (!info) return;
+  memset(info, 0, sizeof *info);
+  info->si_signo = (int)s.ssi_signo;
+  info->si_errno = s.ssi_errno;
+  info->si_code = s.ssi_code;
+  info->si_pid = (pid_t)s.ssi_pid;
+  info->si_uid = (uid_t)s.ssi_uid;
+  info->si_status = s.ssi_status;
+  info->si_value.sival_ptr = reinterpret_cast<void*>(s.ssi_ptr);
+}
+
+int64_t mono_ns() {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+}  // namespace
+
+// The sigwait family. On a G the wait parks instead of holding an OS
+// thread: signals for the process that every thread blocks stay pending in
+// the kernel, where a signalfd for the set sees them (readable, so the
+// netpoller wakes the waiter); signals sent to this thread arrive through
+// libgreen (signal_thread wakes a G whose sigwait set has them). EINTR
+// when a handler for another signal ran, as the kernel's call.
+GREEN_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* ts) {
+  uint64_t want = kset(set);
+  if (int sig = take_directed(want, info)) return sig;
+  // Look the real calls up before any section: a first lookup is a guarded
   // static whose waiters park, which must not happen inside a section.
-  using fn = int (*)(const sigset_t*, siginfo_t*, const struct timespec*);
-  fn real = next<fn>("sigtimedwait");
-  section s;
-  return real(set, info, ts);
+  using wait_fn = int (*)(const sigset_t*, siginfo_t*, const struct timespec*);
+  using sfd_fn = int (*)(int, const sigset_t*, int);
+  using read_fn = ssize_t (*)(int, void*, size_t);
+  using close_fn = int (*)(int);
+  wait_fn real = next<wait_fn>("sigtimedwait");
+  sfd_fn real_signalfd = next<sfd_fn>("signalfd");
+  read_fn real_read = next<read_fn>("read");
+  close_fn real_close = next<close_fn>("close");
+  if (!green::on_green()) {
+    section s;
+    return real(set, info, ts);
+  }
+  static const struct timespec zero = {0, 0};
+  int r = real(set, info, &zero);  // already pending for the process (or this M)
+  if (r > 0 || errno != EAGAIN || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return r;
+  if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+    errno = EINVAL;
+    return -1;
+  }
+  int fd = real_signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) {
+    section s;
+    return real(set, info, ts);
+  }
+  int64_t deadline = ts ? mono_ns() + (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec : 0;
+  green::sigwait_mark(want);
+  int result = -1, err = 0;
+  for (;;) {
+    if ((result = take_directed(want, info))) break;
+    struct signalfd_siginfo si;
+    if (real_read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+      from_signalfd(si, info);
+      result = (int)si.ssi_signo;
+      break;
+    }
+    int w = green::netpoll_wait(fd, green::POLL_READ, deadline);
+    if (w == 0) continue;
+    if (w == EINTR) {  // a directed signal of the set, or a handler ran
+      green::interrupted_restart();
+      if ((result = take_directed(want, info))) break;
+      result = -1, err = EINTR;
+      break;
+    }
+    result = -1, err = w == ETIMEDOUT ? EAGAIN : w;
+    break;
+  }
+  green::sigwait_mark(0);
+  green::netpoll_close(fd);
+  real_close(fd);
+  if (result < 0) errno = err;
+  return result;
 }
 
 GREEN_EXPORT int sigwaitinfo(const sigset_t* set, siginfo_t* info) {

@@ -17,7 +17,14 @@ run() {  # NAME MODE CMD...
   [ "$mode" != native ] && env=(env LD_PRELOAD="$LIB")
   timeout -s KILL 60 "${env[@]}" "$@" >"$log" 2>&1
   local rc=$?
-  if [ $rc = 0 ]; then ok "$name [$mode]"; else
+  # Programs that print PEAK_THREADS: under libgreen the kernel must have
+  # seen at most GREEN_PROCS + 4 threads.
+  local peak
+  peak=$(awk '/^PEAK_THREADS/ {print $2}' "$log" | tail -1)
+  if [ $rc = 0 ] && [ "$mode" != native ] && [ -n "$peak" ] && [ "$peak" -gt $((GREEN_PROCS + 4)) ]; then
+    bad "$name [$mode]" "kernel saw $peak threads, bound GREEN_PROCS + 4"; return
+  fi
+  if [ $rc = 0 ]; then ok "$name [$mode]${peak:+ ($peak kernel threads)}"; else
     bad "$name [$mode]" "exit status $rc$([ $rc = 137 ] && echo ' (killed after 60 s)'): $(tail -3 "$log" | tr '\n' ' ')"
   fi
 }
