@@ -45,7 +45,11 @@ CXXFLAGS := -std=c++20 $(WARN) $(COMMON) $(OPT) -fno-exceptions -fno-rtti
 # libunwind (both from Debian's libunwind8): -lunwind, local unwinding (preemption's
 # safe-point check); -lunwind-generic, its remote interface (thread dumps unwind
 # copies of G stacks). Dynamic: Debian's static archives are not PIC.
-LDLIBS_CORE := /usr/lib/x86_64-linux-gnu/libboost_context.a -ldl -lunwind-generic -lunwind
+# libgcc_s before libunwind: the _Unwind_* API (cancellation's forced unwind,
+# C++ exceptions) then resolves to GCC's unwinder, as without libgreen, not
+# to libunwind's copy of it.
+LDLIBS_CORE := /usr/lib/x86_64-linux-gnu/libboost_context.a -ldl \
+	-Wl,--push-state,--no-as-needed -lgcc_s -Wl,--pop-state -lunwind-generic -lunwind
 
 OUT := $(BUILD)$(if $(filter release,$(MODE)),,/$(MODE))
 CORE_SRC := $(wildcard core/*.cpp)

@@ -64,11 +64,14 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abst
     leave(c);
     return r;
   }
-  int wr = wait_word(&seq(c), &seq(c), s, deadline, clock, sh, {wait_kind::cond, c});
+  // Interruptible (a cancellation point): an interrupted waiter was taken
+  // off the queue by interrupt(), not by a signal, so it consumed no
+  // wake-up (POSIX: a cancelled waiter must not eat a concurrent signal).
+  int wr = wait_word(&seq(c), &seq(c), s, deadline, clock, sh, {wait_kind::cond, c}, true);
   leave(c);
-  r = mutex_lock(m, nullptr, CLOCK_REALTIME);
+  r = mutex_lock(m, nullptr, CLOCK_REALTIME);  // before any cleanup handler runs
   if (r) return r;  // EOWNERDEAD/ENOTRECOVERABLE from a robust mutex, as glibc
-  return wr == ETIMEDOUT ? ETIMEDOUT : 0;
+  return wr == ETIMEDOUT || wr == EINTR ? wr : 0;
 }
 
 int cond_signal(pthread_cond_t* c) {

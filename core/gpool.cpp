@@ -161,6 +161,7 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->sigdirected.store(0, std::memory_order_relaxed);
   g->section_depth = 0;
   g->section_real = false;
+  cancel_reset(g);
   g->result = nullptr;
   g->joining = nullptr;
   g->asan_fake_stack = nullptr;

@@ -56,9 +56,13 @@ struct thread_attr {
 int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), void* arg);
 bool is_green(pthread_t t);
 bool on_green();  // is the caller running on a G?
+// EINTR when the joining G was interrupted (a cancellation point): t stays
+// joinable.
 int thread_join(pthread_t t, void** result, const struct timespec* abstime, clockid_t clock,
                 bool try_only);
 int thread_detach(pthread_t t);
+// The calling G ends with result (its start routine returned): thread-local
+// and key destructors run, the G is gone. pthread_exit is thread_exit_unwind.
 [[noreturn]] void thread_exit(void* result);
 // Called by a trampoline right before it calls the application's code on
 // the current G (a thread's start routine, main, a C11 thread function):
@@ -100,6 +104,8 @@ int mutex_lock(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clo
 int mutex_trylock(pthread_mutex_t* m);
 int mutex_unlock(pthread_mutex_t* m);
 bool mutex_is_native(const pthread_mutex_t* m);  // robust/pshared/PI/PP: glibc's job for now
+// EINTR when the G was interrupted (a cancellation point): the mutex is
+// held again, as for every other return.
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime, bool use_clock,
               clockid_t clock);
 int cond_signal(pthread_cond_t* c);
@@ -125,7 +131,8 @@ enum : int { POLL_READ = 1, POLL_WRITE = 2 };
 // Park the caller until fd is ready for mode (POLL_READ or POLL_WRITE).
 // Returns 0 when ready (or on error/hang-up: the caller's retry reports
 // it), ETIMEDOUT at the absolute CLOCK_MONOTONIC deadline (<= 0: none),
-// EINTR when the G was interrupted (see interrupted_restart),
+// EINTR when the G was interrupted (a cancellation, or a signal handler:
+// see interrupted_restart),
 // EBADF if netpoll_close(fd) ran meanwhile, EPERM if fd cannot be polled
 // (regular files: do the call in a syscall section instead).
 int netpoll_wait(int fd, int mode, int64_t deadline_ns);
@@ -135,12 +142,43 @@ void netpoll_close(int fd);
 // ---- sleeping (sleep.cpp) ----
 // Sleep until the absolute deadline (ns) of clock (REALTIME, MONOTONIC or
 // BOOTTIME): a G parks with a timer, anything else waits on a futex.
-// 0, or EINTR when the G was interrupted (see interrupted_restart).
+// 0, or EINTR when the G was interrupted (a cancellation, or a signal
+// handler: see interrupted_restart).
 int sleep_until(int64_t deadline_ns, clockid_t clock);
 // A wait of the calling G ended with EINTR because a signal handler ran:
 // true if that signal asked for SA_RESTART (a restartable call should
 // be retried). Consumes the interruption.
 bool interrupted_restart();
+
+// ---- cancellation (cancel.cpp, intr.cpp) ----
+// Deferred cancellation of Gs, acted on at the cancellation points the
+// shim calls testcancel() from; acting unwinds the G's stack (cleanup
+// handlers, C++ destructors) and ends it with PTHREAD_CANCELED. Outside a
+// G these are not to be called (the shim gives such threads to glibc).
+int cancel(pthread_t t);                   // pthread_cancel of a G: 0
+int cancel_setstate(int state, int* old);  // 0 or EINVAL
+int cancel_settype(int type, int* old);    // 0 or EINVAL
+void testcancel();  // a cancellation point: unwinds if a cancellation is due
+// A wait at a cancellation point ended with EINTR: unwinds if a
+// cancellation is due; else true when only a stale request woke it (the
+// caller waits again), false when a signal handler did (EINTR semantics:
+// then interrupted_restart() says whether to restart, and consumes it).
+bool testcancel_intr();
+// pthread_exit: cleanup handlers and destructors of every frame up to the
+// G's entry run (a forced unwind, as glibc's), then thread_exit(result).
+[[noreturn]] void thread_exit_unwind(void* result);
+// pthread_cleanup_push/pop when compiled without exceptions
+// (__pthread_register_cancel & co.) and the old _pthread_cleanup_push.
+void cleanup_register(__pthread_unwind_buf_t* buf, bool defer);
+void cleanup_unregister(__pthread_unwind_buf_t* buf, bool restore);
+[[noreturn]] void cleanup_unwind_next(__pthread_unwind_buf_t* buf);
+void cleanup_push_old(struct _pthread_cleanup_buffer* b, void (*fn)(void*), void* arg, bool defer);
+void cleanup_pop_old(struct _pthread_cleanup_buffer* b, int execute, bool restore);
+// A blocking system call at a cancellation point, in a syscall section:
+// a due cancellation makes it return -EINTR without entering the kernel,
+// or, once it waits there, interrupts it with libgreen's wake signal
+// (signals.h). Returns the raw result (-errno). Off a G: the plain call.
+long syscall_intr(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0);
 
 // ---- signals (signal.cpp) ----
 // Signal sets are the kernel's 64-bit masks (bit sig-1 for signal sig).
@@ -183,6 +221,9 @@ bool default_fault_handler(const void* handler);
 // not reported as a deadlock: the handler may wake one (sem_post is
 // async-signal-safe).
 void app_signal_handler(int sig, bool caught);
+// libgreen's own signals (core/signals.h), bit sig-1: a program's mask or
+// sigwait set must never hold them.
+uint64_t signals_reserved();
 
 // ---- statistics (stats.cpp) ----
 void stats_print();

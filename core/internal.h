@@ -91,6 +91,15 @@ struct G {
   bool delivering;           // in deliver_pending's tgkill: a safe point for handlers
   int section_depth;         // syscall sections entered (a handler may nest one)
   bool section_real;         // the outermost one gave up the P (else: a no-op pair)
+  // Cancellation (cancel.cpp, intr.cpp): CANCEL_* bits; the tid of the M
+  // this G waits on in the kernel in syscall_intr (or WAKE_*); the
+  // innermost cleanup buffers (pthread_cleanup_push without exceptions,
+  // and the old _pthread_cleanup_push); the forced-unwind exception object.
+  std::atomic<uint32_t> cancel;
+  std::atomic<int> wake_tid;
+  void* cleanup_top;
+  void* cleanup_old;
+  alignas(16) unsigned char unwind_exc[32];
   int nopark;                // > 0: this G must not switch (it runs in a signal handler
                              // of ours): blocking calls block its M, as a plain thread
   bool is_main;
@@ -267,7 +276,33 @@ void spare_check(int64_t now);          // sysmon: lend spares to stuck Ps, take
 void spare_return(M* m);                // m holds a retiring spare: give it back (sched.cpp)
 bool in_libgreen(uintptr_t pc);         // preempt.cpp's view of our own code
 
+// ---- intr.cpp: getting a G out of the kernel (signals.h) ----
+bool intr_init();                       // install the wake signal's handler
+// g may wait in the kernel in syscall_intr: if so, signal its M so that
+// the call returns EINTR (at most one signal per section; see intr.cpp).
+void wake_section(G* g);
+// g runs: signal its M so that an asynchronous cancellation is acted on
+// at once if g runs application code (see cancel_async_signal).
+void wake_running(G* g);
+
+// ---- cancel.cpp ----
+enum : uint32_t {
+  CANCEL_REQUESTED = 1u,  // pthread_cancel was called
+  CANCEL_DISABLED = 2u,   // PTHREAD_CANCEL_DISABLE
+  CANCEL_ASYNC = 4u,      // PTHREAD_CANCEL_ASYNCHRONOUS
+  CANCEL_EXITING = 8u,    // unwinding for pthread_exit or a cancellation
+};
+void cancel_reset(G* g);                // a G is (re)allocated
+// From a signal handler of ours that interrupted g at uc: act on an
+// asynchronous cancellation if one is due and every frame up to g's entry
+// is application code (preempt_safe_point); returns otherwise.
+void cancel_async_signal(G* g, void* uc);
+
 // ---- preempt.cpp ----
+// From a handler of ours running on g, interrupted at uc: every frame from
+// uc up to g's entry is application code (no libc, loader, unwinder or
+// libgreen frame), so g may be switched out or unwound there.
+bool preempt_safe_point(G* g, void* uc);
 bool preempt_init();                    // install the handler; false: preemption stays off
 bool preempt_enabled();
 int preempt_signal();                   // libgreen's signal (preemption and pokes); 0 before start
@@ -309,6 +344,7 @@ void tls_sanitizer_out(M* m, G* g);  // and back, after g switched away
 void tls_start_thread();          // on the new G itself: locale, errno
 void tls_run_dtors();             // C++ thread_local destructors of the current G
 void tls_mark_alive(void* tcb, int tid);  // fork child: the M's own TCB is in use
+int tls_tid(const G* g);          // tid of the M g last ran on (its TCB's tid field)
 
 // ---- stack.cpp ----
 bool stack_alloc(stack_desc* s, size_t size, size_t guard);

@@ -17,6 +17,14 @@
 //    nothing but the futex word after that store.
 //  - Callers outside a G (an M's g0, a thread libgreen did not create, or
 //    before the runtime starts) block their OS thread on the state word.
+//  - Interruption: a G in an interruptible park has G.park_bucket = its
+//    bucket and G.park_waiter = its record, both written only under that
+//    bucket's lock (set by park, cleared by whoever dequeues it: unpark,
+//    timeout or interrupt; an operation that moves a waiter to another
+//    bucket must move park_bucket with it). interrupt() sets G.intr before
+//    it reads park_bucket, park() publishes park_bucket before it reads
+//    G.intr (seq_cst both): an interrupt is never lost, and exactly one
+//    dequeuer wins, under the bucket lock.
 #include <errno.h>
 
 #include <new>
@@ -233,7 +241,7 @@ void interrupt(G* g, uint32_t bits, bool only_if_parked) {
     dequeue(*b, w);
     w->state.store(INTERRUPTED, std::memory_order_release);
     b->mu.release();
-    ready(g);
+    ready(g);  // its context is saved: g0 released the bucket lock after that
     return;
   }
   if (only_if_parked) g->intr.fetch_and(~bits, std::memory_order_relaxed);

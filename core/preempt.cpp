@@ -37,6 +37,7 @@
 #include "internal.h"
 #include "os.h"
 #include "probes.h"
+#include "signals.h"
 
 namespace green {
 
@@ -145,6 +146,7 @@ void on_preempt(int, siginfo_t*, void* ucv) {
   stats.preempts.fetch_add(1, std::memory_order_relaxed);
   GREEN_PROBE1(preempt, g->id);
   gopreempt(&uc->uc_sigmask);  // returns when the G runs again, maybe on another M
+  cancel_async_signal(g, uc);  // still at that safe point: an asynchronous cancel acts here
   errno = saved_errno;
 }
 
@@ -161,8 +163,10 @@ bool others_wait(P* p) {
 
 }  // namespace
 
+bool preempt_safe_point(G* g, void* uc) { return at_safe_point(g, static_cast<ucontext_t*>(uc)); }
+
 bool preempt_init() {
-  sig = sched.cfg.preempt_signal ? sched.cfg.preempt_signal : SIGRTMAX - 1;
+  sig = sched.cfg.preempt_signal ? sched.cfg.preempt_signal : SIG_PREEMPT_DEFAULT;
   timeslice_ns = int64_t(sched.cfg.timeslice_us) * 1000;
   seen = static_cast<observed*>(calloc((size_t)sched.nallp, sizeof(observed)));
   if (!seen) return false;

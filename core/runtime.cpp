@@ -42,6 +42,9 @@ int start(const config& cfg) {
     diag("libgreen: cannot install libgreen's signal handler; threads that never block will "
          "not be preempted and pthread_kill reaches a running thread late\n");
   diag_init();
+  if (!intr_init())
+    diag("libgreen: cannot install libgreen's wake signal; a cancelled thread blocked in a "
+         "system call is cancelled only when the call returns\n");
   sched.started.store(true, std::memory_order_release);
   return 0;
 }

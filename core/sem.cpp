@@ -11,7 +11,8 @@
 // registered, wake one. A registered waiter's sleep validates "value == 0",
 // so a post between its check and its sleep is never missed.
 // Private semaphores park Gs on the parking lot, shared ones sleep in the
-// kernel inside a syscall section (wait.h).
+// kernel inside a syscall section (wait.h). A wait is interruptible (a
+// cancellation point): EINTR after unregistering, as for a timeout.
 #include <errno.h>
 #include <limits.h>
 #include <semaphore.h>
@@ -71,7 +72,7 @@ int sem_wait(sem_t* ps, const struct timespec* abstime, clockid_t clock, bool tr
       continue;
     }
     int e = wait_word(&value_word(s), &value_word(s), 0, deadline, clock, shared(s),
-                      {wait_kind::sem, ps});
+                      {wait_kind::sem, ps}, true);
     if (e) {
       s->data.fetch_sub(ONE_WAITER, std::memory_order_relaxed);
       return e;

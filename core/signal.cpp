@@ -29,6 +29,7 @@
 
 #include "internal.h"
 #include "os.h"
+#include "signals.h"
 
 namespace green {
 
@@ -40,7 +41,8 @@ G* main_g;  // the thread the kernel would prefer for a process signal
 inline uint64_t bit(int sig) { return sig > 0 ? 1ull << (sig - 1) : 0; }
 
 uint64_t never_blocked() {
-  return bit(SIGKILL) | bit(SIGSTOP) | bit(32) | bit(33) | bit(preempt_signal());
+  return bit(SIGKILL) | bit(SIGSTOP) | bit(32) | bit(33) | bit(preempt_signal()) |
+         bit(wake_signal());
 }
 
 void count(uint64_t set, int delta) {

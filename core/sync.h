@@ -68,6 +68,7 @@ int spin_unlock(pthread_spinlock_t* s);
 // the high half) and glibc's "private" int (0 private, 128 shared, as
 // sem_open makes them).
 int sem_init(sem_t* s, bool pshared, unsigned value);
+// EINTR when the waiting G was interrupted (a cancellation point, a signal).
 int sem_wait(sem_t* s, const struct timespec* abstime, clockid_t clock, bool try_only);
 int sem_post(sem_t* s);
 int sem_getvalue(sem_t* s, int* value);

@@ -61,6 +61,10 @@ int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), v
   G* g = getg();
   GREEN_CHECK(g, "not on a G");
   g->result = result;
+  // Destructors below are not cancelled (they may block at cancellation
+  // points): the thread is ending.
+  g->cancel.fetch_or(CANCEL_EXITING, std::memory_order_acq_rel);
+  g->intr.fetch_and(~INTR_CANCEL, std::memory_order_acq_rel);
   tls_run_dtors();
   keys_run_destructors();
   if (g->is_main) main_exited.store(true, std::memory_order_release);
@@ -117,12 +121,15 @@ int thread_join(pthread_t t, void** result, const struct timespec* abstime, cloc
       mine = true;
       if (self) self->joining = g;
     }
-    if (park(&g->join_state, join_validate, nullptr, deadline, clock, {wait_kind::join, g->tcb}) ==
-        park_result::timeout) {
+    park_result pr =
+        park(&g->join_state, join_validate, nullptr, deadline, clock, {wait_kind::join, g->tcb}, true);
+    if (pr == park_result::timeout || pr == park_result::interrupted) {
+      // Give the join up, leaving t joinable (POSIX, for a cancelled
+      // joiner too), unless t exited meanwhile: then the join completes.
       uint32_t j = JOIN_JOINING;
       if (g->join_state.compare_exchange_strong(j, JOIN_JOINABLE, std::memory_order_acq_rel)) {
         if (self) self->joining = nullptr;
-        return ETIMEDOUT;
+        return pr == park_result::timeout ? ETIMEDOUT : EINTR;
       }
     }
   }

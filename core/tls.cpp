@@ -285,6 +285,11 @@ void tls_mark_alive(void* tcb, int tid) {
   *reinterpret_cast<int*>(static_cast<char*>(tcb) + geo.tid_offset) = tid;
 }
 
+int tls_tid(const G* g) {
+  auto* tid = reinterpret_cast<const int*>(static_cast<const char*>(g->tcb) + geo.tid_offset);
+  return __atomic_load_n(tid, __ATOMIC_RELAXED);
+}
+
 void tls_fork(fork_phase ph) {
   if (ph == fork_phase::prepare)
     modules_mu.acquire();

@@ -24,16 +24,21 @@ bool word_unchanged(const void*, const void* ctx) {
 }
 
 int kernel_wait(const std::atomic<uint32_t>* word, uint32_t val, int64_t deadline_ns,
-                clockid_t clock) {
+                clockid_t clock, bool interruptible) {
   struct timespec ts, *tp = nullptr;
   if (deadline_ns > 0) {
     ts = {(time_t)(deadline_ns / 1000000000), (long)(deadline_ns % 1000000000)};
     tp = &ts;
   }
   int op = FUTEX_WAIT_BITSET | (clock == CLOCK_REALTIME ? FUTEX_CLOCK_REALTIME : 0);
-  syscall_enter();
-  long r = os::syscall6(SYS_futex, (long)word, op, val, (long)tp, 0, FUTEX_BITSET_MATCH_ANY);
-  syscall_exit();
+  long r;
+  if (interruptible) {
+    r = syscall_intr(SYS_futex, (long)word, op, val, (long)tp, 0, FUTEX_BITSET_MATCH_ANY);
+  } else {
+    syscall_enter();
+    r = os::syscall6(SYS_futex, (long)word, op, val, (long)tp, 0, FUTEX_BITSET_MATCH_ANY);
+    syscall_exit();
+  }
   return r == -ETIMEDOUT ? ETIMEDOUT : r == -EINTR ? EINTR : 0;
 }
 
@@ -47,14 +52,17 @@ int deadline_from(const struct timespec* abstime, int64_t* out) {
 }
 
 int wait_word(const void* key, const std::atomic<uint32_t>* word, uint32_t val,
-              int64_t deadline_ns, clockid_t clock, bool shared, wait_on why) {
+              int64_t deadline_ns, clockid_t clock, bool shared, wait_on why,
+              bool interruptible) {
   if (shared) {
-    int r = kernel_wait(word, val, deadline_ns, clock);
+    int r = kernel_wait(word, val, deadline_ns, clock, interruptible);
     if (r == ETIMEDOUT && os::now_ns(clock) < deadline_ns) return 0;  // caller retries
     return r;
   }
   expect e{word, val};
-  if (park(key, word_unchanged, &e, deadline_ns, clock, why) != park_result::timeout) return 0;
+  park_result pr = park(key, word_unchanged, &e, deadline_ns, clock, why, interruptible);
+  if (pr == park_result::interrupted) return EINTR;
+  if (pr != park_result::timeout) return 0;
   // The parking lot's timer runs on CLOCK_MONOTONIC: a REALTIME deadline
   // may be reached a hair later than the timer fired. Never report early.
   return os::now_ns(clock) >= deadline_ns ? ETIMEDOUT : 0;

@@ -2,12 +2,20 @@
 // inside a syscall section (core/syscall.cpp): if one blocks, sysmon hands
 // its P to another M and the P's other Gs keep running. A section costs two
 // CASes when the call does not block. errno is the call's own.
+//
+// The POSIX cancellation points among them act on a due cancellation at
+// entry (POINT_SECTION); those that may wait in the kernel indefinitely
+// (POINT) are the system call itself made with cancel_syscall, so that a
+// cancellation also gets them out of the kernel (core/intr.cpp). Threads
+// that are not Gs get glibc's calls, with glibc's cancellation.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/ipc.h>
@@ -47,33 +55,85 @@ struct section {
     return real args;                                          \
   }
 
-SECTION(ssize_t, pread, (int fd, void* b, size_t n, off_t o), (fd, b, n, o))
-SECTION(ssize_t, pread64, (int fd, void* b, size_t n, off_t o), (fd, b, n, o))
-SECTION(ssize_t, pwrite, (int fd, const void* b, size_t n, off_t o), (fd, b, n, o))
-SECTION(ssize_t, pwrite64, (int fd, const void* b, size_t n, off_t o), (fd, b, n, o))
-SECTION(ssize_t, preadv, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
-SECTION(ssize_t, preadv64, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
-SECTION(ssize_t, pwritev, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
-SECTION(ssize_t, pwritev64, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
-SECTION(ssize_t, preadv2, (int fd, const struct iovec* v, int n, off_t o, int f), (fd, v, n, o, f))
-SECTION(ssize_t, pwritev2, (int fd, const struct iovec* v, int n, off_t o, int f), (fd, v, n, o, f))
-SECTION(int, fsync, (int fd), (fd))
-SECTION(int, fdatasync, (int fd), (fd))
+// POINT_SECTION: SECTION at a cancellation point (regular files and block
+// devices: the call cannot be interrupted once in the kernel anyway).
+#define POINT_SECTION(ret, name, params, args)                 \
+  GREEN_EXPORT ret name params {                               \
+    static auto real = next<ret(*) params>(nullptr, #name);    \
+    green::testcancel();                                       \
+    section in_kernel;                                         \
+    return real args;                                          \
+  }
+
+// POINT(return type, name, (typed parameters), (argument names),
+//       (system call number and arguments))
+#define POINT(ret, name, params, args, sys)                    \
+  GREEN_EXPORT ret name params {                               \
+    static auto real = next<ret(*) params>(nullptr, #name);    \
+    if (!green::on_green()) return real args;                  \
+    green::testcancel();                                       \
+    return (ret)green::shim::cancel_syscall sys;               \
+  }
+
+POINT_SECTION(ssize_t, pread, (int fd, void* b, size_t n, off_t o), (fd, b, n, o))
+POINT_SECTION(ssize_t, pread64, (int fd, void* b, size_t n, off_t o), (fd, b, n, o))
+POINT_SECTION(ssize_t, pwrite, (int fd, const void* b, size_t n, off_t o), (fd, b, n, o))
+POINT_SECTION(ssize_t, pwrite64, (int fd, const void* b, size_t n, off_t o), (fd, b, n, o))
+POINT_SECTION(ssize_t, preadv, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
+POINT_SECTION(ssize_t, preadv64, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
+POINT_SECTION(ssize_t, pwritev, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
+POINT_SECTION(ssize_t, pwritev64, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
+POINT_SECTION(ssize_t, preadv2, (int fd, const struct iovec* v, int n, off_t o, int f), (fd, v, n, o, f))
+POINT_SECTION(ssize_t, pwritev2, (int fd, const struct iovec* v, int n, off_t o, int f), (fd, v, n, o, f))
+POINT(int, fsync, (int fd), (fd), (SYS_fsync, fd))
+POINT(int, fdatasync, (int fd), (fd), (SYS_fdatasync, fd))
 SECTION(int, syncfs, (int fd), (fd))
 SECTION(void, sync, (void), ())
-SECTION(int, sync_file_range, (int fd, off64_t o, off64_t n, unsigned f), (fd, o, n, f))
-SECTION(pid_t, waitpid, (pid_t p, int* st, int o), (p, st, o))
-SECTION(pid_t, wait, (int* st), (st))
-SECTION(pid_t, wait3, (int* st, int o, struct rusage* r), (st, o, r))
-SECTION(pid_t, wait4, (pid_t p, int* st, int o, struct rusage* r), (p, st, o, r))
-SECTION(int, waitid, (idtype_t t, id_t id, siginfo_t* i, int o), (t, id, i, o))
+POINT(int, sync_file_range, (int fd, off64_t o, off64_t n, unsigned f), (fd, o, n, f),
+      (SYS_sync_file_range, fd, o, n, f))
+POINT(pid_t, waitpid, (pid_t p, int* st, int o), (p, st, o), (SYS_wait4, p, (long)st, o, 0))
+POINT(pid_t, wait, (int* st), (st), (SYS_wait4, -1, (long)st, 0, 0))
+POINT(pid_t, wait3, (int* st, int o, struct rusage* r), (st, o, r),
+      (SYS_wait4, -1, (long)st, o, (long)r))
+POINT(pid_t, wait4, (pid_t p, int* st, int o, struct rusage* r), (p, st, o, r),
+      (SYS_wait4, p, (long)st, o, (long)r))
+POINT(int, waitid, (idtype_t t, id_t id, siginfo_t* i, int o), (t, id, i, o),
+      (SYS_waitid, t, id, (long)i, o, 0))
 SECTION(int, flock, (int fd, int op), (fd, op))
-SECTION(int, lockf, (int fd, int cmd, off_t n), (fd, cmd, n))
-SECTION(int, lockf64, (int fd, int cmd, off_t n), (fd, cmd, n))
-SECTION(int, sigsuspend, (const sigset_t* s), (s))
-SECTION(int, pause, (void), ())
-SECTION(ssize_t, msgrcv, (int q, void* m, size_t n, long t, int f), (q, m, n, t, f))
-SECTION(int, msgsnd, (int q, const void* m, size_t n, int f), (q, m, n, f))
+POINT(int, pause, (void), (), (SYS_pause))
+POINT(ssize_t, msgrcv, (int q, void* m, size_t n, long t, int f), (q, m, n, t, f),
+      (SYS_msgrcv, q, (long)m, (long)n, t, f))
+POINT(int, msgsnd, (int q, const void* m, size_t n, int f), (q, m, n, f),
+      (SYS_msgsnd, q, (long)m, (long)n, f))
+
+// sigsuspend: libgreen's own signals stay deliverable while it waits.
+GREEN_EXPORT int sigsuspend(const sigset_t* s) {
+  static auto real = next<int (*)(const sigset_t*)>(nullptr, "sigsuspend");
+  if (!green::on_green()) return real(s);
+  green::testcancel();
+  uint64_t mask;
+  memcpy(&mask, s, sizeof mask);
+  mask &= ~green::signals_reserved();
+  return (int)green::shim::cancel_syscall(SYS_rt_sigsuspend, (long)&mask, sizeof mask);
+}
+
+// lockf(F_LOCK) is fcntl(F_SETLKW) on the rest of the file, as in glibc.
+#define LOCKF_LIKE(name)                                                        \
+  GREEN_EXPORT int name(int fd, int cmd, off_t len) {                           \
+    static auto real = next<int (*)(int, int, off_t)>(nullptr, #name);         \
+    if (cmd != F_LOCK || !green::on_green()) {                                  \
+      section in_kernel;                                                        \
+      return real(fd, cmd, len);                                                \
+    }                                                                           \
+    green::testcancel();                                                        \
+    struct flock fl = {};                                                       \
+    fl.l_type = F_WRLCK;                                                        \
+    fl.l_whence = SEEK_CUR;                                                     \
+    fl.l_len = len;                                                             \
+    return (int)green::shim::cancel_syscall(SYS_fcntl, fd, F_SETLKW, (long)&fl); \
+  }
+LOCKF_LIKE(lockf)
+LOCKF_LIKE(lockf64)
 SECTION(int, semop, (int s, struct sembuf* o, size_t n), (s, o, n))
 SECTION(int, semtimedop, (int s, struct sembuf* o, size_t n, const struct timespec* t), (s, o, n, t))
 SECTION(int, system, (const char* c), (c))
@@ -92,24 +152,39 @@ SECTION(int, gethostbyname2_r,
         (const char* n, int af, struct hostent* h, char* b, size_t bl, struct hostent** r, int* e),
         (n, af, h, b, bl, r, e))
 
-// Variadic calls: the optional argument is read as glibc does.
-#define OPEN_LIKE(name, params, call_args)                                  \
-  GREEN_EXPORT int name params {                                           \
-    static auto real = next<int (*)(...)>(nullptr, #name);                 \
-    mode_t mode = 0;                                                       \
-    if (flags & (O_CREAT | __O_TMPFILE)) {                                 \
-      va_list ap;                                                          \
-      va_start(ap, flags);                                                 \
-      mode = va_arg(ap, mode_t);                                           \
-      va_end(ap);                                                          \
-    }                                                                      \
-    section in_kernel; /* opening a FIFO or a slow device blocks */       \
-    return real call_args;                                                 \
+// Variadic calls: the optional argument is read as glibc does. Opening a
+// FIFO or a slow device blocks: on a G, openat itself (what glibc's open
+// makes; O_LARGEFILE is implied on x86_64), a cancellation point.
+#define OPEN_LIKE(name, params, call_args, dir)                                      \
+  GREEN_EXPORT int name params {                                                    \
+    static auto real = next<int (*)(...)>(nullptr, #name);                          \
+    mode_t mode = 0;                                                                \
+    if (flags & (O_CREAT | __O_TMPFILE)) {                                          \
+      va_list ap;                                                                   \
+      va_start(ap, flags);                                                          \
+      mode = va_arg(ap, mode_t);                                                    \
+      va_end(ap);                                                                   \
+    }                                                                               \
+    if (!green::on_green()) return real call_args;                                  \
+    green::testcancel();                                                            \
+    return (int)green::shim::cancel_syscall(SYS_openat, dir, (long)path, flags, mode); \
   }
-OPEN_LIKE(open, (const char* path, int flags, ...), (path, flags, mode))
-OPEN_LIKE(open64, (const char* path, int flags, ...), (path, flags, mode))
-OPEN_LIKE(openat, (int dir, const char* path, int flags, ...), (dir, path, flags, mode))
-OPEN_LIKE(openat64, (int dir, const char* path, int flags, ...), (dir, path, flags, mode))
+OPEN_LIKE(open, (const char* path, int flags, ...), (path, flags, mode), AT_FDCWD)
+OPEN_LIKE(open64, (const char* path, int flags, ...), (path, flags, mode), AT_FDCWD)
+OPEN_LIKE(openat, (int dir, const char* path, int flags, ...), (dir, path, flags, mode), dir)
+OPEN_LIKE(openat64, (int dir, const char* path, int flags, ...), (dir, path, flags, mode), dir)
+
+// glibc's creat calls its own open, which never reaches ours.
+#define CREAT_LIKE(name)                                                            \
+  GREEN_EXPORT int name(const char* path, mode_t mode) {                            \
+    static auto real = next<int (*)(const char*, mode_t)>(nullptr, #name);          \
+    if (!green::on_green()) return real(path, mode);                                \
+    green::testcancel();                                                            \
+    return (int)green::shim::cancel_syscall(SYS_openat, AT_FDCWD, (long)path,       \
+                                            O_CREAT | O_WRONLY | O_TRUNC, mode);    \
+  }
+CREAT_LIKE(creat)
+CREAT_LIKE(creat64)
 
 static bool fcntl_blocks(int cmd) { return cmd == F_SETLKW || cmd == F_OFD_SETLKW; }
 
@@ -126,8 +201,9 @@ static bool fcntl_blocks(int cmd) { return cmd == F_SETLKW || cmd == F_OFD_SETLK
         green::shim::fd_set_nonblock(fd, (long)arg & O_NONBLOCK);         \
       return r;                                                           \
     }                                                                     \
-    section in_kernel;                                                    \
-    return real(fd, cmd, arg);                                            \
+    if (!green::on_green()) return real(fd, cmd, arg);                    \
+    green::testcancel(); /* F_SETLKW is a cancellation point */           \
+    return (int)green::shim::cancel_syscall(SYS_fcntl, fd, cmd, (long)arg); \
   }
 FCNTL_LIKE(fcntl)
 FCNTL_LIKE(fcntl64)

@@ -98,14 +98,15 @@ GREEN_EXPORT int cnd_signal(cnd_t* c) {
 GREEN_EXPORT int cnd_broadcast(cnd_t* c) {
   return map(green::cond_broadcast(reinterpret_cast<pthread_cond_t*>(c)));
 }
+// Cancellation points, as glibc's (they are its pthread_cond_wait).
 GREEN_EXPORT int cnd_wait(cnd_t* c, mtx_t* m) {
-  return map(green::cond_wait(reinterpret_cast<pthread_cond_t*>(c),
-                              reinterpret_cast<pthread_mutex_t*>(m), nullptr, false, CLOCK_REALTIME));
+  return map(pthread_cond_wait(reinterpret_cast<pthread_cond_t*>(c),
+                               reinterpret_cast<pthread_mutex_t*>(m)));
 }
 GREEN_EXPORT int cnd_timedwait(cnd_t* __restrict c, mtx_t* __restrict m,
                                const struct timespec* __restrict t) {
-  return map(green::cond_wait(reinterpret_cast<pthread_cond_t*>(c),
-                              reinterpret_cast<pthread_mutex_t*>(m), t, false, CLOCK_REALTIME));
+  return map(pthread_cond_timedwait(reinterpret_cast<pthread_cond_t*>(c),
+                                    reinterpret_cast<pthread_mutex_t*>(m), t));
 }
 GREEN_EXPORT void cnd_destroy(cnd_t* c) { green::cond_destroy(reinterpret_cast<pthread_cond_t*>(c)); }
 

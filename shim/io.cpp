@@ -17,6 +17,9 @@
 // that waiter with EBADF.
 // Outside a G (g0, threads libgreen did not make, before start-up) every
 // call is the real one.
+// Every one of these calls is a cancellation point (core/cancel.cpp): a due
+// cancellation is acted on at entry (testcancel), while parked on the
+// poller, and while blocked in the kernel (cancel_syscall).
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +40,8 @@
 #include "shim.h"
 
 namespace {
+
+using green::shim::cancel_syscall;
 
 template <typename F>
 F next(const char* name) {
@@ -118,6 +123,7 @@ int await(int fd, int mode, int64_t deadline) {
   int r = green::netpoll_wait(fd, mode, deadline);
   if (r == 0) return 0;
   if (r == EPERM) return 1;
+  if (r == EINTR && green::testcancel_intr()) return 0;  // cancelled: unwound; stale: wait again
   if (r == EINTR && green::interrupted_restart() && deadline <= 0) return 0;
   errno = r == ETIMEDOUT ? EAGAIN : r;
   return -1;
@@ -139,8 +145,7 @@ auto wait_then_call(int fd, int mode, int64_t timeout_ns, Call call) -> decltype
     if (w < 0) return -1;
     if (w == 1) break;
   }
-  section s;
-  return call();
+  return call();  // a cancel_syscall: its own section
 }
 
 // Socket call with MSG_DONTWAIT semantics in `attempt`; retried after
@@ -198,25 +203,28 @@ ssize_t send_all(int fd, const char* buf, size_t n, int flags, fdinfo* f) {
 GREEN_EXPORT ssize_t read(int fd, void* buf, size_t n) {
   REAL(read);
   REAL(recv);
+  green::testcancel();
   fdinfo* f = nullptr;
   switch (route(fd, &f)) {
     case how::pass: return real_read(fd, buf, n);
-    case how::file: { section s; return real_read(fd, buf, n); }
+    case how::file: return cancel_syscall(SYS_read, fd, (long)buf, (long)n);
     case how::sock:
       return socket_loop(fd, green::POLL_READ, rcvtimeo(f),
                          [&] { return real_recv(fd, buf, n, MSG_DONTWAIT); });
     case how::other: break;
   }
-  return wait_then_call(fd, green::POLL_READ, 0, [&] { return real_read(fd, buf, n); });
+  return wait_then_call(fd, green::POLL_READ, 0,
+                        [&] { return cancel_syscall(SYS_read, fd, (long)buf, (long)n); });
 }
 
 GREEN_EXPORT ssize_t readv(int fd, const struct iovec* iov, int cnt) {
   REAL(readv);
   REAL(recvmsg);
+  green::testcancel();
   fdinfo* f = nullptr;
   switch (route(fd, &f)) {
     case how::pass: return real_readv(fd, iov, cnt);
-    case how::file: { section s; return real_readv(fd, iov, cnt); }
+    case how::file: return cancel_syscall(SYS_readv, fd, (long)iov, cnt);
     case how::sock: {
       struct msghdr m = {};
       m.msg_iov = const_cast<struct iovec*>(iov);
@@ -226,12 +234,14 @@ GREEN_EXPORT ssize_t readv(int fd, const struct iovec* iov, int cnt) {
     }
     case how::other: break;
   }
-  return wait_then_call(fd, green::POLL_READ, 0, [&] { return real_readv(fd, iov, cnt); });
+  return wait_then_call(fd, green::POLL_READ, 0,
+                        [&] { return cancel_syscall(SYS_readv, fd, (long)iov, cnt); });
 }
 
 GREEN_EXPORT ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* a,
                               socklen_t* al) {
   REAL(recvfrom);
+  green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h != how::sock || (flags & MSG_DONTWAIT)) {
@@ -262,6 +272,7 @@ GREEN_EXPORT ssize_t recv(int fd, void* buf, size_t n, int flags) {
 
 GREEN_EXPORT ssize_t recvmsg(int fd, struct msghdr* m, int flags) {
   REAL(recvmsg);
+  green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT)) return real_recvmsg(fd, m, flags);
@@ -273,6 +284,7 @@ GREEN_EXPORT ssize_t recvmsg(int fd, struct msghdr* m, int flags) {
 GREEN_EXPORT int recvmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags,
                           struct timespec* timeout) {
   REAL(recvmmsg);
+  green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT) || timeout) {
@@ -288,32 +300,36 @@ GREEN_EXPORT int recvmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags,
 // ---- write side ----
 GREEN_EXPORT ssize_t write(int fd, const void* buf, size_t n) {
   REAL(write);
+  green::testcancel();
   fdinfo* f = nullptr;
   switch (route(fd, &f)) {
     case how::pass: return real_write(fd, buf, n);
-    case how::file: { section s; return real_write(fd, buf, n); }
+    case how::file: return cancel_syscall(SYS_write, fd, (long)buf, (long)n);
     case how::sock: return send_all(fd, static_cast<const char*>(buf), n, 0, f);
     case how::other: break;
   }
-  return wait_then_call(fd, green::POLL_WRITE, 0, [&] { return real_write(fd, buf, n); });
+  return wait_then_call(fd, green::POLL_WRITE, 0,
+                        [&] { return cancel_syscall(SYS_write, fd, (long)buf, (long)n); });
 }
 
 GREEN_EXPORT ssize_t writev(int fd, const struct iovec* iov, int cnt) {
   REAL(writev);
+  green::testcancel();
   fdinfo* f = nullptr;
+  auto call = [&] { return cancel_syscall(SYS_writev, fd, (long)iov, cnt); };
   switch (route(fd, &f)) {
     case how::pass: return real_writev(fd, iov, cnt);
-    case how::file: { section s; return real_writev(fd, iov, cnt); }
+    case how::file: return call();
     case how::sock: break;  // rare on sockets; the blocking call in a section is exact
-    case how::other:
-      return wait_then_call(fd, green::POLL_WRITE, 0, [&] { return real_writev(fd, iov, cnt); });
+    case how::other: return wait_then_call(fd, green::POLL_WRITE, 0, call);
   }
-  return wait_then_call(fd, green::POLL_WRITE, sndtimeo(f), [&] { return real_writev(fd, iov, cnt); });
+  return wait_then_call(fd, green::POLL_WRITE, sndtimeo(f), call);
 }
 
 GREEN_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags,
                             const struct sockaddr* a, socklen_t al) {
   REAL(sendto);
+  green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT)) return real_sendto(fd, buf, n, flags, a, al);
@@ -329,48 +345,56 @@ GREEN_EXPORT ssize_t send(int fd, const void* buf, size_t n, int flags) {
 
 GREEN_EXPORT ssize_t sendmsg(int fd, const struct msghdr* m, int flags) {
   REAL(sendmsg);
+  green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT)) return real_sendmsg(fd, m, flags);
   if (h != how::sock) { section s; return real_sendmsg(fd, m, flags); }
   // Wait until writable, then the real blocking call: exact partial-write
   // semantics for any iovec shape.
-  return wait_then_call(fd, green::POLL_WRITE, sndtimeo(f), [&] { return real_sendmsg(fd, m, flags); });
+  return wait_then_call(fd, green::POLL_WRITE, sndtimeo(f), [&] {
+    return cancel_syscall(SYS_sendmsg, fd, (long)m, flags);
+  });
 }
 
 GREEN_EXPORT int sendmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags) {
   REAL(sendmmsg);
+  green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT)) return real_sendmmsg(fd, v, n, flags);
   return (int)wait_then_call(fd, green::POLL_WRITE, sndtimeo(f),
-                             [&] { return (ssize_t)real_sendmmsg(fd, v, n, flags); });
+                             [&] { return cancel_syscall(SYS_sendmmsg, fd, (long)v, n, flags); });
 }
 
 // ---- connections ----
 GREEN_EXPORT int accept4(int fd, struct sockaddr* a, socklen_t* al, int flags) {
   REAL(accept4);
+  green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h == how::pass) return real_accept4(fd, a, al, flags);
   if (h == how::file) { section s; return real_accept4(fd, a, al, flags); }
-  return (int)wait_then_call(fd, green::POLL_READ, rcvtimeo(f),
-                             [&] { return (ssize_t)real_accept4(fd, a, al, flags); });
+  return (int)wait_then_call(fd, green::POLL_READ, rcvtimeo(f), [&] {
+    return cancel_syscall(SYS_accept4, fd, (long)a, (long)al, flags);
+  });
 }
 
 GREEN_EXPORT int accept(int fd, struct sockaddr* a, socklen_t* al) { return accept4(fd, a, al, 0); }
 
 GREEN_EXPORT int connect(int fd, const struct sockaddr* a, socklen_t al) {
   REAL(connect);
+  green::testcancel();
   fdinfo* f = nullptr;
   if (route(fd, &f) == how::pass) return real_connect(fd, a, al);
-  section s;  // a blocking connect completes in the kernel; a handoff covers it
-  return real_connect(fd, a, al);
+  // A blocking connect completes in the kernel; a handoff covers it.
+  return (int)cancel_syscall(SYS_connect, fd, (long)a, al);
 }
 
 // ---- fd lifetime and flags ----
 GREEN_EXPORT int close(int fd) {
   REAL(close);
+  green::testcancel();
   green::netpoll_close(fd);
   fdinfo* f = info(fd);
   uint8_t kind = f ? f->kind.load(std::memory_order_relaxed) : (uint8_t)UNKNOWN;
@@ -448,6 +472,7 @@ int wait_any(const struct pollfd* fds, nfds_t n, int64_t deadline) {
   green::netpoll_close(ep);
   real_close(ep);
   if (r == EINTR) {
+    if (green::testcancel_intr()) return 1;  // cancelled: unwound; stale: poll again
     green::interrupted_restart();
     errno = EINTR;
     return -1;
@@ -461,16 +486,20 @@ int64_t ts_deadline(const struct timespec* ts) {
 
 // The poll/select sleep idiom: 0, or -1 with EINTR after a signal handler.
 int sleep_to(int64_t deadline) {
-  if (green::sleep_until(deadline > 0 ? deadline : INT64_MAX, CLOCK_MONOTONIC) == 0) return 0;
-  green::interrupted_restart();
-  errno = EINTR;
-  return -1;
+  while (green::sleep_until(deadline > 0 ? deadline : INT64_MAX, CLOCK_MONOTONIC) != 0) {
+    if (green::testcancel_intr()) continue;  // cancelled: unwound; stale: sleep on
+    green::interrupted_restart();
+    errno = EINTR;
+    return -1;
+  }
+  return 0;
 }
 
 }  // namespace
 
 GREEN_EXPORT int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask) {
   REAL(ppoll);
+  green::testcancel();
   static const struct timespec zero = {0, 0};
   if (!green::on_green()) return real_ppoll(fds, n, ts, mask);
   if (ts && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000 || ts->tv_sec < 0)) {
@@ -499,6 +528,7 @@ GREEN_EXPORT int poll(struct pollfd* fds, nfds_t n, int timeout_ms) {
 GREEN_EXPORT int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct timespec* ts,
                          const sigset_t* mask) {
   REAL(pselect);
+  green::testcancel();
   static const struct timespec zero = {0, 0};
   if (!green::on_green() || nfds < 0 || nfds > FD_SETSIZE) return real_pselect(nfds, r, w, e, ts, mask);
   int64_t deadline = ts_deadline(ts);
@@ -548,6 +578,7 @@ GREEN_EXPORT int select(int nfds, fd_set* r, fd_set* w, fd_set* e, struct timeva
 GREEN_EXPORT int epoll_pwait2(int ep, struct epoll_event* ev, int max, const struct timespec* ts,
                               const sigset_t* mask) {
   REAL(epoll_pwait2);
+  green::testcancel();
   static const struct timespec zero = {0, 0};
   if (!green::on_green()) return real_epoll_pwait2(ep, ev, max, ts, mask);
   int64_t deadline = ts_deadline(ts);
@@ -557,6 +588,7 @@ GREEN_EXPORT int epoll_pwait2(int ep, struct epoll_event* ev, int max, const str
     int w = green::netpoll_wait(ep, green::POLL_READ, deadline);  // the app's epoll is pollable
     if (w == ETIMEDOUT) return 0;
     if (w == EINTR) {  // never restarted, as Linux
+      if (green::testcancel_intr()) continue;  // cancelled: unwound; stale: wait again
       green::interrupted_restart();
       errno = EINTR;
       return -1;

@@ -43,4 +43,9 @@ void resolve_all();
 namespace green::shim {
 bool valid_clock(clockid_t c);  // the clocks pthread's timed calls accept
 void fd_set_nonblock(int fd, bool on);  // the app changed O_NONBLOCK (io.cpp)
+// A blocking system call at a cancellation point (green::syscall_intr):
+// acts on a due cancellation, else returns the result, or -1 with errno
+// (EINTR only when a signal handler interrupted it). cancel.cpp.
+long cancel_syscall(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
+                    long f = 0);
 }

@@ -116,6 +116,7 @@ int64_t mono_ns() {
 // libgreen (signal_thread wakes a G whose sigwait set has them). EINTR
 // when a handler for another signal ran, as the kernel's call.
 GREEN_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* ts) {
+  green::testcancel();  // the family's cancellation point, as glibc: even with a signal pending
   uint64_t want = kset(set);
   if (int sig = take_directed(want, info)) return sig;
   // Look the real calls up before any section: a first lookup is a guarded
@@ -169,6 +170,9 @@ GREEN_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct
   green::sigwait_mark(0);
   green::netpoll_close(fd);
   real_close(fd);
+  // Cancelled while it waited: acted on now that the signalfd is gone
+  // (unwinds); a stale request: wait again.
+  if (result < 0 && err == EINTR && green::testcancel_intr()) return sigtimedwait(set, info, ts);
   if (result < 0) errno = err;
   return result;
 }

@@ -1,7 +1,8 @@
 // sleep, usleep, nanosleep, clock_nanosleep: the calling G parks on a timer.
-// Clocks other than REALTIME/MONOTONIC/BOOTTIME (CPU-time clocks) go to
-// glibc inside a syscall section.
+// Clocks other than REALTIME/MONOTONIC/BOOTTIME (CPU-time clocks) are the
+// system call, in a syscall section. Each is a cancellation point.
 #include <errno.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,25 +28,33 @@ bool sleepable(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC
 
 GREEN_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req,
                                  struct timespec* rem) {
+  green::testcancel();  // a cancellation point, as every sleep
   if (!sleepable(clock)) {
-    green::real::resolve_all();
-    green::syscall_enter();
-    int r = green::real::clock_nanosleep(clock, flags, req, rem);
-    green::syscall_exit();
-    return r;
+    if (!green::on_green()) {
+      green::real::resolve_all();
+      return green::real::clock_nanosleep(clock, flags, req, rem);
+    }
+    int saved = errno;  // clock_nanosleep reports errors by value
+    long r = green::shim::cancel_syscall(SYS_clock_nanosleep, clock, flags, (long)req, (long)rem);
+    int e = r < 0 ? errno : 0;
+    errno = saved;
+    return e;
   }
   if (!valid(req)) return EINVAL;
   int64_t deadline = (flags & TIMER_ABSTIME) ? to_ns(req) : now(clock) + to_ns(req);
-  if (green::sleep_until(deadline, clock) == 0) return 0;
-  // A signal handler ran: never restarted (as Linux, SA_RESTART or not);
-  // a relative sleep reports what is left.
-  green::interrupted_restart();
-  if (rem && !(flags & TIMER_ABSTIME)) {
-    int64_t left = deadline - now(clock);
-    if (left < 0) left = 0;
-    *rem = {(time_t)(left / NS), (long)(left % NS)};
+  while (green::sleep_until(deadline, clock) != 0) {
+    if (green::testcancel_intr()) continue;  // cancelled: unwound; stale: sleep on
+    // A signal handler ran: never restarted (as Linux, SA_RESTART or not);
+    // a relative sleep reports what is left.
+    green::interrupted_restart();
+    if (rem && !(flags & TIMER_ABSTIME)) {
+      int64_t left = deadline - now(clock);
+      if (left < 0) left = 0;
+      *rem = {(time_t)(left / NS), (long)(left % NS)};
+    }
+    return EINTR;
   }
-  return EINTR;
+  return 0;
 }
 
 GREEN_EXPORT int nanosleep(const struct timespec* req, struct timespec* rem) {

@@ -6,8 +6,10 @@ GREEN_EXPORT int pthread_detach(pthread_t t) {
   return green::thread_detach(t);
 }
 
+// As glibc's: cleanup handlers and C++ destructors of the thread's frames
+// run (a forced unwind), then thread-local and key destructors.
 GREEN_EXPORT void pthread_exit(void* ret) {
-  if (green::on_green()) green::thread_exit(ret);
+  if (green::on_green()) green::thread_exit_unwind(ret);
   green::real::resolve_all();
   green::real::pthread_exit(ret);
 }
