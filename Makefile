@@ -70,7 +70,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.cpp,$(OUT)/unit/%,$(wildcard tests/unit/*.
 ITEST_BIN := $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c)) \
 	$(patsubst tests/integration/%.cpp,$(BUILD)/itest/%,$(wildcard tests/integration/*.cpp))
 
-.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-io test-sync test-preempt test-signal test-process test-diag test-bench test-apps test-ebpf \
+.PHONY: all lib examples tools itest unit ebpf test test-unit test-integration test-io test-sync test-preempt test-signal test-process test-cancel test-diag test-bench test-apps test-ebpf \
 	bench bench-plot bench-deps demo debug asan clean deps check-deps format
 
 all: check-deps lib examples tools itest $(BENCH_BIN) ebpf
@@ -155,7 +155,7 @@ ebpf: check-deps lib
 	$(Q)$(if $(wildcard ebpf/Makefile),$(MAKE) --no-print-directory -C ebpf BUILD=$(abspath $(BUILD))/ebpf)
 
 test: all unit
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-io test-sync test-preempt test-signal test-process test-diag test-bench test-apps test-ebpf
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-io test-sync test-preempt test-signal test-process test-cancel test-diag test-bench test-apps test-ebpf
 
 test-unit: unit
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 1; done
@@ -177,6 +177,9 @@ test-signal: lib
 
 test-process: lib
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/process/run.sh
+
+test-cancel: lib
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/cancel/run.sh
 
 test-diag: lib
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/diag/run.sh
