@@ -284,6 +284,9 @@ void wake_section(G* g);
 // g runs: signal its M so that an asynchronous cancellation is acted on
 // at once if g runs application code (see cancel_async_signal).
 void wake_running(G* g);
+// pc is in syscall_intr's system call stub: libgreen code that holds no
+// lock, where a handler may run as in glibc's own system call wrappers.
+bool in_intr_stub(uintptr_t pc);
 
 // ---- cancel.cpp ----
 enum : uint32_t {

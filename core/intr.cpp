@@ -40,7 +40,7 @@
 
 extern "C" {
 long green_intr_syscall(long nr, const long* args, const void* flag, uint32_t mask);
-extern char green_intr_begin[], green_intr_end[], green_intr_cancel[];
+extern char green_intr_begin[], green_intr_end[], green_intr_cancel[], green_intr_stub_end[];
 }
 
 // rdi = nr, rsi = args[6], rdx = flag (uint32_t*), ecx = mask. rbx and r12
@@ -92,6 +92,9 @@ green_intr_end:
 green_intr_cancel:
   movq $-4, %rax
   jmp 1b
+  .globl green_intr_stub_end
+  .hidden green_intr_stub_end
+green_intr_stub_end:
   .cfi_endproc
   .size green_intr_syscall, .-green_intr_syscall
 )");
@@ -128,6 +131,10 @@ int self_pid() { return (int)os::syscall6(SYS_getpid); }  // not cached: fork ch
 
 int wake_signal() { return sig; }
 
+bool in_intr_stub(uintptr_t pc) {
+  return pc >= reinterpret_cast<uintptr_t>(green_intr_syscall) &&
+         pc < reinterpret_cast<uintptr_t>(green_intr_stub_end);
+}
 
 uint64_t signals_reserved() {
   uint64_t m = 0;

@@ -153,7 +153,8 @@ void signals_want_poke() { poke_wanted.store(true, std::memory_order_release); }
 // raised for the process again by sysmon.
 bool signal_must_defer(int sig, const siginfo_t* info, const void* ucv) {
   auto* uc = static_cast<const ucontext_t*>(ucv);
-  if (!uc || !in_libgreen(uc->uc_mcontext.gregs[REG_RIP])) return false;
+  uintptr_t pc = uc ? uc->uc_mcontext.gregs[REG_RIP] : 0;
+  if (!uc || !in_libgreen(pc) || in_intr_stub(pc)) return false;  // a blocking call: as glibc's
   G* g = getg();
   M* m = getm();
   if (g ? g->delivering : (m && m->idle_sleeping.load(std::memory_order_relaxed))) return false;

@@ -6,8 +6,9 @@
 // waits without an OS thread of its own. Flags, sa_mask, SA_ONSTACK,
 // SA_RESTART and SA_NODEFER go to the kernel unchanged; SA_RESETHAND is
 // mirrored in the table. SIG_DFL and SIG_IGN are passed straight through.
-// libgreen's own signal (GREEN_PREEMPT_SIGNAL) stays libgreen's: a program
-// that asks for it is told once on stderr and its handler is not run.
+// libgreen's own signals (GREEN_PREEMPT_SIGNAL, the wake signal: signals.h)
+// stay libgreen's: a program that asks for one is told once on stderr and
+// its handler is not run.
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
@@ -51,7 +52,8 @@ void wrapper(int sig, siginfo_t* info, void* uc) {
   green::signal_handled(sig, flags & SA_RESTART, directed);
 }
 
-bool reserved(int sig) { return sig == green::reserved_signal(); }
+// libgreen's own signals: preemption (and pokes), and the wake signal.
+bool reserved(int sig) { return sig <= 64 && (green::signals_reserved() >> (sig - 1) & 1); }
 
 }  // namespace
 
@@ -83,8 +85,9 @@ GREEN_EXPORT int sigaction(int sig, const struct sigaction* act, struct sigactio
     bool caught = act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
     if (reserved(sig)) {
       static const char msg[] =
-          "libgreen: the program installs a handler for the signal libgreen uses "
-          "(GREEN_PREEMPT_SIGNAL); choose another one for libgreen\n";
+          "libgreen: the program installs a handler for a signal libgreen uses "
+          "(GREEN_PREEMPT_SIGNAL, or the wake signal, SIGRTMAX-2 or the next free one below); "
+          "choose another preemption signal for libgreen\n";
       static std::atomic<bool> said{false};
       if (!said.exchange(true)) (void)!write(2, msg, sizeof msg - 1);
     } else if (caught) {

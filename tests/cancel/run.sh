@@ -32,6 +32,7 @@ CASES=(
   "state|state.c|||"
   "cxx|cxx.cpp|||"
   "many|many.c||1000|10000 @"
+  "handler_eintr|handler_eintr.c|||"
 )
 
 check() {  # label command...
