@@ -157,8 +157,11 @@ struct observed {
 };
 observed* seen;
 
-bool others_wait(P* p) {
-  return !runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0;
+// Gs queued, or a timer due: with every P busy only a schedule runs timers,
+// so a spinning G would otherwise keep a sleeper from ever waking.
+bool others_wait(P* p, int64_t now) {
+  return !runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0 ||
+         timers_next() <= now;
 }
 
 }  // namespace
@@ -208,7 +211,7 @@ int64_t preempt_check(int64_t now) {
       if (timeslice_ns - ran < next) next = timeslice_ns - ran;
       continue;
     }
-    if (!others_wait(p)) {  // overran, but alone: look again soon
+    if (!others_wait(p, now)) {  // overran, but alone: look again soon
       if (timeslice_ns / 2 < next) next = timeslice_ns / 2;
       continue;
     }

@@ -6,7 +6,7 @@
 SUITE=preempt
 source "$(dirname "$0")/../lib.sh"
 
-for p in spin_flag fair hammer; do
+for p in spin_flag spin_timer fair hammer; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || bad "build $p" "gcc failed"
 done
 g++ -std=c++20 -O2 -g -Wall -Wextra -Werror -pthread "$SRC/throw_loop.cpp" -o "$OUT/throw_loop" ||
@@ -39,6 +39,11 @@ run spin_flag green "$OUT/spin_flag" 8 && preempted spin_flag
 # Regression: the preemption handler once parked inside libunwind (its
 # pthread mutex) and left an M running Gs with every signal blocked.
 for i in 1 2 3; do GREEN_PROCS=2 run spin_flag-2p-$i green "$OUT/spin_flag" 16; done
+
+# Regression: a spinner with only a sleeper's timer pending was never
+# preempted (nothing queued), so the timer never fired: a hang.
+run spin_timer native "$OUT/spin_timer"
+run spin_timer green "$OUT/spin_timer" && preempted spin_timer
 
 run fair native "$OUT/fair" 4 1000
 run fair green "$OUT/fair" 4 1000 && preempted fair
