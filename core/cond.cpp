@@ -46,8 +46,6 @@ void leave(pthread_cond_t* c) {
 
 }  // namespace
 
-bool cond_is_native(const pthread_cond_t*) { return false; }
-
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime, bool use_clock,
               clockid_t clock) {
   int64_t deadline = 0;

@@ -103,14 +103,12 @@ int unpark_all(const void* addr);
 int mutex_lock(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clock);
 int mutex_trylock(pthread_mutex_t* m);
 int mutex_unlock(pthread_mutex_t* m);
-bool mutex_is_native(const pthread_mutex_t* m);  // robust/pshared/PI/PP: glibc's job for now
 // EINTR when the G was interrupted (a cancellation point): the mutex is
 // held again, as for every other return.
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime, bool use_clock,
               clockid_t clock);
 int cond_signal(pthread_cond_t* c);
 int cond_broadcast(pthread_cond_t* c);
-bool cond_is_native(const pthread_cond_t* c);
 int once(pthread_once_t* o, void (*init)());
 int key_create(pthread_key_t* key, void (*destructor)(void*));
 int key_delete(pthread_key_t key);

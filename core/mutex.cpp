@@ -22,7 +22,9 @@
 //
 // Robust mutexes are robust against the death of the G holding them: each
 // G keeps a list of those it holds (a TLS head: TLS is per G), and
-// robust_owner_exit releases them as OWNER_DIED when the G ends.
+// robust_owner_exit releases them as OWNER_DIED when the G ends (thread.cpp,
+// after its destructors). An OS thread that is not a G keeps its list too,
+// but nothing releases it at its exit.
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
@@ -74,11 +76,6 @@ void set_owner(pthread_mutex_t* m, int kind, int id) {
 }
 
 // ---- the robust list: a G's held robust mutexes, linked through __list ----
-pthread_key_t robust_key;
-std::atomic<int> robust_key_state{0};  // 0 none, 1 creating, 2 ready
-
-void robust_key_dtor(void*) { robust_owner_exit(); }
-
 void robust_link(pthread_mutex_t* m) {
   auto& l = m->__data.__list;
   l.__prev = nullptr;
@@ -86,17 +83,6 @@ void robust_link(pthread_mutex_t* m) {
   if (tls_robust_head)
     tls_robust_head->__data.__list.__prev = reinterpret_cast<__pthread_list_t*>(m);
   tls_robust_head = m;
-  if (!getg()) return;  // only Gs have an exit hook
-  if (robust_key_state.load(std::memory_order_acquire) != 2) {
-    int s = 0;
-    if (robust_key_state.compare_exchange_strong(s, 1)) {
-      key_create(&robust_key, robust_key_dtor);
-      robust_key_state.store(2, std::memory_order_release);
-    } else {
-      while (robust_key_state.load(std::memory_order_acquire) != 2) yield();
-    }
-  }
-  if (!getspecific(robust_key)) setspecific(robust_key, &tls_robust_head);
 }
 
 void robust_unlink(pthread_mutex_t* m) {
@@ -184,9 +170,6 @@ int lock_full(pthread_mutex_t* m, const struct timespec* abstime, clockid_t cloc
 }
 
 }  // namespace
-
-// No object is left to glibc any more: every kind is implemented here.
-bool mutex_is_native(const pthread_mutex_t*) { return false; }
 
 int mutex_init(pthread_mutex_t* m, const mutex_attr& a) {
   if (a.type < PTHREAD_MUTEX_NORMAL || a.type > PTHREAD_MUTEX_ADAPTIVE_NP) return EINVAL;

@@ -38,9 +38,10 @@ int mutex_consistent(pthread_mutex_t* m);
 int mutex_getprioceiling(const pthread_mutex_t* m, int* ceiling);
 int mutex_setprioceiling(pthread_mutex_t* m, int ceiling, int* old);
 // The calling G is ending: every robust mutex it still holds becomes
-// "owner died" (the next locker gets EOWNERDEAD). Idempotent. Today it is
-// reached through a thread-specific-data destructor registered at the first
-// robust lock; the thread-exit path may call it directly.
+// "owner died" (the next locker gets EOWNERDEAD). Idempotent. thread_exit
+// calls it after the G's TLS and key destructors, which may still unlock
+// or lock robust mutexes (the kernel, too, walks a thread's robust list only
+// once it has ended).
 void robust_owner_exit();
 
 // ---- condition variables (cond.cpp): pthread_cond_destroy ----

@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "os.h"
 #include "probes.h"
+#include "sync.h"
 
 namespace green {
 
@@ -67,6 +68,9 @@ int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), v
   g->intr.fetch_and(~INTR_CANCEL, std::memory_order_acq_rel);
   tls_run_dtors();
   keys_run_destructors();
+  // Last, as the kernel walks glibc's robust list only when the thread has
+  // ended: a destructor may still unlock (or lock) a robust mutex.
+  robust_owner_exit();
   if (g->is_main) main_exited.store(true, std::memory_order_release);
   GREEN_PROBE1(g_exit, g->id);
   goexit_to_g0();

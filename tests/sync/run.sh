@@ -35,6 +35,7 @@ CASES=(
   "barrier_gen||"
   "sem_balance||"
   "robust_recover||"
+  "robust_exit_order||"
   "spin_sum||"
   "pshared_fork||"
   "many_waiters|10000|10000 @"
