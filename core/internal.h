@@ -223,7 +223,8 @@ inline M* getm() {
 // ---- sched.cpp ----
 void sched_init(const config& cfg);
 void ready(G* g);                       // make a waiting/new G runnable
-void park_current(lock* unlock_after);  // current G -> waiting; g0 releases the lock
+// Current G -> waiting; g0 then releases unlock_after and calls then(arg).
+void park_current(lock* unlock_after, void (*then)(void*) = nullptr, void* arg = nullptr);
 void gosched();                         // current G -> runnable, let others run
 [[noreturn]] void goexit_to_g0();        // current G is dead; g0 finishes it
 [[noreturn]] void mstart_current(G* first);  // calling OS thread becomes an M
@@ -311,6 +312,30 @@ bool preempt_enabled();
 int preempt_signal();                   // libgreen's signal (preemption and pokes); 0 before start
 int64_t preempt_check(int64_t now);     // sysmon: signal Ps whose G overran; returns the
                                         // longest sysmon may sleep before looking again
+
+// ---- parking.cpp: beyond green.h's park/unpark, for the sync objects ----
+struct park_opts {
+  // Runs once, after the caller is queued and off its stack (on g0 for a G)
+  // and the bucket lock is released; also when park returns at once
+  // (invalid, deadline already passed). arg must not point into the
+  // caller's stack: the caller may be running again meanwhile.
+  void (*after)(void*) = nullptr;
+  void* after_arg = nullptr;
+  const void* requeue_to = nullptr;  // requeue(addr, requeue_to, ...) may move the caller
+  wait_on requeue_why;               // what it then waits for (thread dumps)
+  bool requeued = false;             // out: moved by requeue, then woken on the new address
+};
+park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
+                 clockid_t clock, wait_on why, bool interruptible, park_opts* opts);
+// unpark_one, and locked(arg, left) runs under the bucket lock before the
+// woken waiter can return; left: more waiters of addr are queued.
+int unpark_one_then(const void* addr, void (*locked)(void* arg, bool left), void* arg);
+// Wait morphing: if the first waiter of `from` allows `to` (park_opts) and
+// validate(to, ctx) holds, both checked under both bucket locks, move up to
+// n waiters of `from`, in order and while they allow `to`, to the tail of
+// `to`'s queue. They keep sleeping (a deadline no longer applies) until an
+// unpark of `to`. Returns how many moved.
+int requeue(const void* from, const void* to, int n, park_validate_fn validate, const void* ctx);
 
 // ---- thread.cpp ----
 void thread_finish(G* g);               // on g0, after g switched away dead

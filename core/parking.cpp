@@ -17,14 +17,21 @@
 //    nothing but the futex word after that store.
 //  - Callers outside a G (an M's g0, a thread libgreen did not create, or
 //    before the runtime starts) block their OS thread on the state word.
+//  - requeue() moves a waiter to another address's queue while holding both
+//    bucket locks (lower address first), and updates `addr` and `b` there
+//    (and an interruptible G's park_bucket). So whoever acts for a waiter
+//    itself (its timeout) locks the bucket it reads from `b` and checks `b`
+//    again under that lock (lock_queue_of), as interrupt() does.
+//    A requeued waiter no longer times out: its wait ended when it was
+//    moved, and it now waits for the unpark of the new address.
 //  - Interruption: a G in an interruptible park has G.park_bucket = its
 //    bucket and G.park_waiter = its record, both written only under that
 //    bucket's lock (set by park, cleared by whoever dequeues it: unpark,
 //    timeout or interrupt; an operation that moves a waiter to another
-//    bucket must move park_bucket with it). interrupt() sets G.intr before
-//    it reads park_bucket, park() publishes park_bucket before it reads
-//    G.intr (seq_cst both): an interrupt is never lost, and exactly one
-//    dequeuer wins, under the bucket lock.
+//    bucket must move park_bucket with it: requeue does). interrupt() sets
+//    G.intr before it reads park_bucket, park() publishes park_bucket
+//    before it reads G.intr (seq_cst both): an interrupt is never lost, and
+//    exactly one dequeuer wins, under the bucket lock.
 #include <errno.h>
 
 #include <new>
@@ -46,9 +53,12 @@ struct waiter {
   waiter* next;
   waiter* prev;
   G* g;
-  bucket* b;
+  std::atomic<bucket*> b;
   bool interruptible = false;
   std::atomic<uint32_t> state{WAITING};
+  const void* requeue_to = nullptr;  // requeue() may move it there (park_opts)
+  wait_on requeue_why;               // what it waits for once moved (thread dumps)
+  bool requeued = false;             // moved by requeue(): no timeout any more
   timer t;
 };
 
@@ -95,12 +105,21 @@ void dequeue(bucket& b, waiter* w) {
     b.tail = w->prev;
 }
 
+// Lock the bucket w is queued in (requeue() may move it until we hold it).
+bucket& lock_queue_of(waiter* w) {
+  for (;;) {
+    bucket* b = w->b.load(std::memory_order_acquire);
+    b->mu.acquire();
+    if (w->b.load(std::memory_order_relaxed) == b) return *b;
+    b->mu.release();
+  }
+}
+
 void on_timeout(timer* t) {
   waiter* w = reinterpret_cast<waiter*>(reinterpret_cast<char*>(t) - offsetof(waiter, t));
-  bucket& b = *w->b;
+  bucket& b = lock_queue_of(w);
   G* g = nullptr;
-  b.mu.acquire();
-  if (w->state.load(std::memory_order_relaxed) == WAITING) {
+  if (w->state.load(std::memory_order_relaxed) == WAITING && !w->requeued) {
     dequeue(b, w);
     w->state.store(TIMED_OUT, std::memory_order_release);
     g = w->g;
@@ -115,37 +134,48 @@ int64_t to_monotonic(int64_t deadline, clockid_t clock) {
 }
 
 // Wake the first waiter on addr (all of them if all); returns how many.
-int unpark(const void* addr, bool all) {
+// locked(arg, left), if given, runs under the bucket lock once the last
+// batch is dequeued, before any waiter of it can return; left: waiters of
+// addr remain queued.
+int unpark(const void* addr, bool all, void (*locked)(void*, bool) = nullptr,
+           void* arg = nullptr) {
   bucket& b = bucket_for(addr);
   int n = 0;
   for (;;) {
-    G* gs[32];
-    std::atomic<uint32_t>* os_waiters[32];
-    int ng = 0, nos = 0;
-    bool more = false;
+    waiter* ws[32];
+    int nw = 0;
+    bool left = false;
     b.mu.acquire();
     for (waiter* w = b.head; w;) {
       waiter* next = w->next;
       if (w->addr == addr) {
-        if (ng == 32 || nos == 32) {
-          more = true;
+        if (nw == 32 || (!all && nw == 1)) {
+          left = true;
           break;
         }
         dequeue(b, w);
-        if (w->g)
-          gs[ng++] = w->g;
-        else
-          os_waiters[nos++] = &w->state;
-        w->state.store(WOKEN, std::memory_order_release);
-        if (!all) break;
+        ws[nw++] = w;
+        if (!all && !locked) break;  // nobody asks what is left
       }
       w = next;
+    }
+    bool again = all && left;  // a full batch: the rest in another round
+    if (locked && !again) locked(arg, left);
+    G* gs[32];
+    std::atomic<uint32_t>* os_waiters[32];
+    int ng = 0, nos = 0;
+    for (int i = 0; i < nw; i++) {
+      if (ws[i]->g)
+        gs[ng++] = ws[i]->g;
+      else
+        os_waiters[nos++] = &ws[i]->state;
+      ws[i]->state.store(WOKEN, std::memory_order_release);  // an OS waiter may return now
     }
     b.mu.release();
     for (int i = 0; i < nos; i++) os::futex_wake(os_waiters[i], 1);
     for (int i = 0; i < ng; i++) ready(gs[i]);
-    n += ng + nos;
-    if (!more) return n;
+    n += nw;
+    if (!again) return n;
   }
 }
 
@@ -160,11 +190,21 @@ void parking_fork(fork_phase ph) {
 
 park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
                  clockid_t clock, wait_on why, bool interruptible) {
+  return park(addr, validate, ctx, deadline_ns, clock, why, interruptible, nullptr);
+}
+
+park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
+                 clockid_t clock, wait_on why, bool interruptible, park_opts* opts) {
   bucket& b = bucket_for(addr);
   waiter w;
   w.addr = addr;
-  w.b = &b;
+  w.b.store(&b, std::memory_order_relaxed);
   w.g = sched.started.load(std::memory_order_relaxed) ? getg_switchable() : nullptr;
+  void (*after)(void*) = opts ? opts->after : nullptr;
+  if (opts) {
+    w.requeue_to = opts->requeue_to;
+    w.requeue_why = opts->requeue_why;
+  }
   if (w.g) {  // for thread dumps; outside the bucket lock
     w.g->wait = why.kind;
     w.g->wait_obj = why.obj;
@@ -174,11 +214,13 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
     b.mu.acquire();
     bool valid = !validate || validate(addr, ctx);
     b.mu.release();
+    if (after) after(opts->after_arg);
     return valid ? park_result::timeout : park_result::invalid;
   }
   b.mu.acquire();
   if (validate && !validate(addr, ctx)) {
     b.mu.release();
+    if (after) after(opts->after_arg);
     return park_result::invalid;
   }
   if (interruptible && w.g) {
@@ -189,6 +231,7 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
     if (w.g->intr.load(std::memory_order_seq_cst)) {
       w.g->park_bucket.store(nullptr, std::memory_order_relaxed);
       b.mu.release();
+      if (after) after(opts->after_arg);
       return park_result::interrupted;
     }
     w.g->park_waiter = &w;
@@ -201,21 +244,26 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
       timer_add(&w.t);
     }
     GREEN_PROBE2(park, w.g->id, addr);
-    park_current(&b.mu);
+    park_current(&b.mu, after, after ? opts->after_arg : nullptr);
     if (deadline_ns > 0) timer_cancel(&w.t);
   } else {
     b.mu.release();
+    if (after) after(opts->after_arg);
     while (w.state.load(std::memory_order_acquire) == WAITING) {
       int r = os::futex_wait_abs(&w.state, WAITING, deadline_ns, clock);
       if (r == -ETIMEDOUT) {
-        lock_guard l(b.mu);
-        if (w.state.load(std::memory_order_relaxed) == WAITING) {
-          dequeue(b, &w);
+        bucket& qb = lock_queue_of(&w);
+        if (w.requeued)
+          deadline_ns = 0;  // moved: now waits for the new address's unpark
+        else if (w.state.load(std::memory_order_relaxed) == WAITING) {
+          dequeue(qb, &w);
           w.state.store(TIMED_OUT, std::memory_order_relaxed);
         }
+        qb.mu.release();
       }
     }
   }
+  if (opts) opts->requeued = w.requeued;
   switch (w.state.load(std::memory_order_acquire)) {
     case TIMED_OUT: return park_result::timeout;
     case INTERRUPTED: return park_result::interrupted;
@@ -249,5 +297,52 @@ void interrupt(G* g, uint32_t bits, bool only_if_parked) {
 
 int unpark_one(const void* addr) { return unpark(addr, false); }
 int unpark_all(const void* addr) { return unpark(addr, true); }
+
+// ---- for the synchronisation objects: wait morphing, "has waiters" flags ----
+
+int unpark_one_then(const void* addr, void (*locked)(void* arg, bool left), void* arg) {
+  return unpark(addr, false, locked, arg);
+}
+
+int requeue(const void* from, const void* to, int n, park_validate_fn validate, const void* ctx) {
+  bucket& bf = bucket_for(from);
+  bucket& bt = bucket_for(to);
+  bucket* first = &bf < &bt ? &bf : &bt;
+  bucket* second = &bf < &bt ? &bt : &bf;
+  first->mu.acquire();
+  if (second != first) second->mu.acquire();
+  waiter* w = bf.head;
+  while (w && w->addr != from) w = w->next;
+  int moved = 0;
+  // Only a waiter that allows `to` vouches for it (e.g. a mutex its
+  // waiter will relock is alive): validate runs only then.
+  if (w && w->requeue_to == to && (!validate || validate(to, ctx))) {
+    while (w && moved < n) {
+      waiter* next = w->next;
+      if (w->addr == from) {
+        if (w->requeue_to != to) break;  // keep FIFO order: stop here
+        dequeue(bf, w);  // (an interruptible G forgets its bucket here)
+        w->addr = to;
+        w->requeued = true;
+        w->b.store(&bt, std::memory_order_release);
+        enqueue(bt, w);
+        if (w->interruptible) {  // interrupt() finds it in its new bucket
+          w->g->park_waiter = w;
+          w->g->park_bucket.store(&bt, std::memory_order_release);
+        }
+        if (w->g) {
+          w->g->wait = w->requeue_why.kind;
+          w->g->wait_obj = w->requeue_why.obj;
+        }
+        moved++;
+      }
+      w = next;
+    }
+  }
+  if (second != first) second->mu.release();
+  first->mu.release();
+  return moved;
+}
+
 
 }  // namespace green

@@ -92,6 +92,8 @@ struct switch_req {
   req_kind kind;
   lock* unlock;
   const void* mask;  // preempt: the M's signal mask before the handler ran
+  void (*then)(void*) = nullptr;  // park: called after unlock is released
+  void* arg = nullptr;
 };
 
 namespace {
@@ -175,6 +177,17 @@ void releasep(M* m) {
 }
 
 void schedule_loop(M* m);
+
+// prev, which asked to park with req, has its context saved: it is waiting
+// from here on. req lives on prev's stack: read it first.
+void park_finish(G* prev, switch_req* req) {
+  lock* l = req->unlock;
+  void (*then)(void*) = req->then;
+  void* arg = req->arg;
+  prev->status.store(gstatus::waiting, std::memory_order_release);
+  if (l) l->release();  // prev may be readied, and run, from here on
+  if (then) then(arg);
+}
 
 void* mstart(void* arg) {
   M* m = static_cast<M*>(arg);
@@ -448,12 +461,9 @@ void execute(M* m, G* g) {
       runq_put(m->p, prev, false);
       wakep();  // an idle P could run it (or what is queued before it)
       break;
-    case req_kind::park: {
-      lock* l = req->unlock;  // req lives on prev's stack: read it first
-      prev->status.store(gstatus::waiting, std::memory_order_release);
-      if (l) l->release();
+    case req_kind::park:
+      park_finish(prev, req);
       break;
-    }
     case req_kind::exit:
       thread_finish(prev);
       break;
@@ -612,9 +622,9 @@ void ready(G* g) {
   wakep();
 }
 
-void park_current(lock* unlock_after) {
+void park_current(lock* unlock_after, void (*then)(void*), void* arg) {
   stats.parks.fetch_add(1, std::memory_order_relaxed);
-  switch_req req{req_kind::park, unlock_after, nullptr};
+  switch_req req{req_kind::park, unlock_after, nullptr, then, arg};
   switch_to_g0(&req);
 }
 
