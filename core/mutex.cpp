@@ -30,6 +30,7 @@
 #include <sched.h>
 
 #include "internal.h"
+#include "mutex.h"
 #include "os.h"
 #include "sync.h"
 #include "wait.h"
@@ -103,9 +104,13 @@ void release(pthread_mutex_t* m, int kind, bool all) {
     wake_word(&word(m), &word(m), all, kind & PSHARED);
 }
 
-int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock) {
+// contended: the caller was requeued onto the mutex by a condvar (it may
+// have company there): take the word only as 2, so that our unlock wakes
+// the next one.
+int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock,
+              bool contended = false) {
   std::atomic<int>& w = word(m);
-  for (int i = 0; i < 64; i++) {  // brief spin: the holder may be running
+  for (int i = 0; i < 64 && !contended; i++) {  // brief spin: the holder may be running
     int c = 0;
     if (w.load(std::memory_order_relaxed) == 0 &&
         w.compare_exchange_weak(c, 1, std::memory_order_acquire))
@@ -127,7 +132,8 @@ int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock) {
 }
 
 // Everything but the plain NORMAL fast path.
-int lock_full(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clock, bool try_only) {
+int lock_full(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clock, bool try_only,
+              bool contended = false) {
   int kind = m->__data.__kind;
   if (kind & ~KNOWN_BITS) return EINVAL;  // destroyed or never initialised
   int type = kind & KIND_MASK;
@@ -142,14 +148,14 @@ int lock_full(pthread_mutex_t* m, const struct timespec* abstime, clockid_t cloc
     if (type == PTHREAD_MUTEX_ERRORCHECK && (!try_only || (kind & ROBUST))) return EDEADLK;
   }
   int c = 0;
-  if (!word(m).compare_exchange_strong(c, 1, std::memory_order_acquire)) {
+  if (contended || !word(m).compare_exchange_strong(c, 1, std::memory_order_acquire)) {
     if (try_only) return EBUSY;
     int64_t deadline = 0;
     if (abstime) {
       int r = deadline_from(abstime, &deadline);  // checked only when we must wait, as glibc
       if (r) return r;
     }
-    int r = lock_slow(m, kind, deadline, clock);
+    int r = lock_slow(m, kind, deadline, clock, contended);
     if (r) return r;
   }
   set_owner(m, kind, self_id());
@@ -209,19 +215,26 @@ int mutex_lock(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clo
 int mutex_trylock(pthread_mutex_t* m) { return lock_full(m, nullptr, CLOCK_REALTIME, true); }
 
 int mutex_unlock(pthread_mutex_t* m) {
-  int kind = m->__data.__kind;
-  if (kind == PTHREAD_MUTEX_NORMAL) {
+  if (m->__data.__kind == PTHREAD_MUTEX_NORMAL) {
     m->__data.__owner = 0;
     if (word(m).exchange(0, std::memory_order_release) == 2) unpark_one(&word(m));
     return 0;
   }
+  bool now = false;
+  int r = mutex_unlock_begin(m, &now);
+  if (now) mutex_unlock_finish(m);
+  return r;
+}
+
+int mutex_unlock_begin(pthread_mutex_t* m, bool* release) {
+  *release = false;
+  int kind = m->__data.__kind;
   if (kind & ~KNOWN_BITS) return EINVAL;
   int type = kind & KIND_MASK;
   bool checked = (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP) ||
                  (kind & ROBUST);
   if (checked && (word(m).load(std::memory_order_relaxed) == 0 || !is_owner(m, kind)))
     return EPERM;
-  bool unusable = false;
   if (kind & ROBUST) {
     bool inconsistent = rstate(m).load(std::memory_order_relaxed) == INCONSISTENT;
     if (type == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 0) {
@@ -229,17 +242,40 @@ int mutex_unlock(pthread_mutex_t* m) {
       return inconsistent ? ENOTRECOVERABLE : 0;
     }
     robust_unlink(m);
-    if (inconsistent) {  // unlocked without pthread_mutex_consistent
-      rstate(m).store(NOTRECOVERABLE, std::memory_order_relaxed);
-      unusable = true;
-    }
+    // Unlocked without pthread_mutex_consistent: unusable from now on.
+    if (inconsistent) rstate(m).store(NOTRECOVERABLE, std::memory_order_relaxed);
   } else if (type == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 0) {
     m->__data.__count--;
     return 0;
   }
   m->__data.__owner = 0;
-  release(m, kind, unusable);
+  *release = true;
   return 0;
+}
+
+void mutex_unlock_finish(void* mp) {
+  auto* m = static_cast<pthread_mutex_t*>(mp);
+  int kind = m->__data.__kind;
+  // While the word is held, only its holder's unlock makes it unusable.
+  release(m, kind,
+          (kind & ROBUST) && rstate(m).load(std::memory_order_relaxed) == NOTRECOVERABLE);
+}
+
+const void* mutex_requeue_key(const pthread_mutex_t* m) {
+  if (m->__data.__kind & (PSHARED | ~KNOWN_BITS)) return nullptr;  // kernel futex / not a mutex
+  return &m->__data.__lock;  // where lock_slow parks (wait_word key)
+}
+
+bool mutex_mark_contended(const void* key, const void*) {
+  auto& w = *static_cast<std::atomic<int>*>(const_cast<void*>(key));
+  int c = w.load(std::memory_order_relaxed);
+  while (c != 0)
+    if (c == 2 || w.compare_exchange_weak(c, 2, std::memory_order_relaxed)) return true;
+  return false;
+}
+
+int mutex_lock_requeued(pthread_mutex_t* m) {
+  return lock_full(m, nullptr, CLOCK_REALTIME, false, true);
 }
 
 int mutex_consistent(pthread_mutex_t* m) {

@@ -36,6 +36,7 @@ CASES=(
   "sem_balance||"
   "robust_recover||"
   "robust_exit_order||"
+  "cond_morph||"
   "spin_sum||"
   "pshared_fork||"
   "many_waiters|10000|10000 @"
