@@ -21,14 +21,14 @@
 //     C library's own handlers do not count.
 // The M then sleeps GRACE_NS on its own note (woken: there is work after
 // all), looks again, and reports only if no G has run meanwhile
-// (stats.switches): a thread dump (dump.cpp), then, with GREEN_DEADLOCK=
+// (stats_switches): a thread dump (dump.cpp), then, with GREEN_DEADLOCK=
 // report (the default), it goes back to sleep, so the program hangs as it
 // would natively; with abort it calls abort(). One report per deadlock:
 // nothing is examined again until some G has run.
 //
 // Cost when not deadlocked: a few relaxed loads per M going idle; the full
 // examination (a walk over every G, one system call per signal) only when
-// those pass, and once per change of stats.switches.
+// those pass, and once per change of stats_switches().
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,7 +47,7 @@ constexpr int TRIES = 10;
 
 std::atomic<bool> checking{false};           // one examining M at a time
 std::atomic<uint64_t> app_caught{0};         // signals with a handler of the program's (bit sig-1)
-std::atomic<uint64_t> settled{~0ull};        // stats.switches when last settled
+std::atomic<uint64_t> settled{~0ull};        // stats_switches() when last settled
 
 enum class verdict { live, dead, unsure };
 
@@ -165,7 +165,7 @@ void deadlock_check(M* m) {
       sched.runq_size.load(std::memory_order_relaxed) != 0 || timers_pending() ||
       netpoll_waiting() != 0 || stats.live_gs.load(std::memory_order_relaxed) <= 0)
     return;
-  uint64_t epoch = stats.switches.load(std::memory_order_relaxed);
+  uint64_t epoch = stats_switches();
   if (epoch == settled.load(std::memory_order_relaxed)) return;
   if (checking.exchange(true, std::memory_order_acquire)) return;
   for (int i = 0; i < TRIES; i++) {
@@ -177,7 +177,7 @@ void deadlock_check(M* m) {
     // Woken: work arrived for this M (its note stays set, so stopm's own
     // sleep returns at once and takes it).
     if (m->park.sleep(nanotime() + GRACE_NS)) break;
-    if (stats.switches.load(std::memory_order_relaxed) != epoch) break;
+    if (stats_switches() != epoch) break;
     if (v == verdict::dead && examine() == verdict::dead) {
       settled.store(epoch, std::memory_order_relaxed);
       report();

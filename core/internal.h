@@ -139,6 +139,10 @@ struct P {
   std::atomic<bool> preempt{false};     // sysmon asked the running G to yield (preempt.cpp)
   std::atomic<bool> retire{false};      // a lent spare P to give back (spare.cpp)
   P* helper = nullptr;                  // spare lent while this P's M is stuck (sysmon only)
+  // Statistics, written by the owner only (no locked instruction on the
+  // switch path); stats_print sums them over the Ps.
+  std::atomic<uint64_t> nswitches{0};
+  std::atomic<uint64_t> nparks{0};
 };
 
 struct switch_req;  // what g0 does after a G switched to it (sched.cpp)
@@ -192,8 +196,6 @@ struct stats_t {
   std::atomic<int64_t> peak_gs{0};
   std::atomic<uint64_t> ms_created{0};
   std::atomic<uint64_t> steals{0};
-  std::atomic<uint64_t> parks{0};
-  std::atomic<uint64_t> switches{0};
   std::atomic<uint64_t> wakeups{0};  // idle Ms woken by startm
   std::atomic<uint64_t> syscalls{0};  // syscall sections entered
   std::atomic<uint64_t> handoffs{0};  // Ps retaken from Ms blocked in the kernel
@@ -203,6 +205,11 @@ struct stats_t {
   std::atomic<uint64_t> preempt_unsafe{0};   // signals that found the G at an unsafe point
 };
 extern stats_t stats;
+uint64_t stats_switches();  // Gs switched in so far, over every P (stats.cpp)
+// Bump a statistics counter that only its owner writes.
+inline void count(std::atomic<uint64_t>& c) {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
 
 // ---- current context (sched.cpp) ----
 // Each TCB (every G's and every M's own) has its own copy of these, since

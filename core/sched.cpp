@@ -442,7 +442,7 @@ void execute(M* m, G* g) {
   if (p->preempt.load(std::memory_order_relaxed)) p->preempt.store(false, std::memory_order_relaxed);
   g->m = m;
   g->status.store(gstatus::running, std::memory_order_relaxed);
-  stats.switches.fetch_add(1, std::memory_order_relaxed);
+  count(p->nswitches);
   kernel_mask_set(m, g->sigmask.load(std::memory_order_relaxed));  // usually equal: no syscall
   asan_enter_g(m, g);
   tls_sanitizer_in(m, g);
@@ -623,7 +623,7 @@ void ready(G* g) {
 }
 
 void park_current(lock* unlock_after, void (*then)(void*), void* arg) {
-  stats.parks.fetch_add(1, std::memory_order_relaxed);
+  if (P* p = getm()->p) count(p->nparks);
   switch_req req{req_kind::park, unlock_after, nullptr, then, arg};
   switch_to_g0(&req);
 }
