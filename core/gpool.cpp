@@ -150,6 +150,7 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
   g->m = nullptr;
   g->name[0] = 0;
   g->is_main = false;
+  g->started = false;
   g->entry_sp = 0;
   g->nopark = 0;
   g->intr.store(0, std::memory_order_relaxed);

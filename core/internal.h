@@ -103,6 +103,7 @@ struct G {
   int nopark;                // > 0: this G must not switch (it runs in a signal handler
                              // of ours): blocking calls block its M, as a plain thread
   bool is_main;
+  bool started;              // has run: ctx was saved by a switch, not made fresh
   bool tls_ready;            // _dl_allocate_tls done for this block
 };
 

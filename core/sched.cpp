@@ -1,12 +1,15 @@
 // The scheduler: Ms running Gs on Ps, in the manner of Go's proc.go.
 //
-// Switching. A G never switches to another G directly: it jumps to its M's
-// g0 (switch_to_g0) with a switch_req saying what g0 must do once the G's
-// context is saved (requeue it, release the lock that protects the wait
-// queue it sits on, or finish it). Only after that can another M see the G,
-// so no G is ever resumed before its context is complete. g0 then picks the
-// next G (find_runnable) and jumps to it after switching the thread pointer
-// to the G's own TCB (tls_enter); back on g0 it switches it to the M's own.
+// Switching. A G jumps to its M's g0 (switch_to_g0) with a switch_req
+// saying what g0 must do once the G's context is saved (requeue it, release
+// the lock that protects the wait queue it sits on, or finish it). Only
+// after that can another M see the G, so no G is ever resumed before its
+// context is complete. g0 then picks the next G (find_runnable) and jumps to
+// it after switching the thread pointer to the G's own TCB (tls_enter); back
+// on g0 it switches it to the M's own. One exception: a parking G whose P
+// has a G in runnext switches to it directly (park_handoff), and g0's part
+// of the park runs on that G's stack before it resumes, with the same order
+// (context saved, then the lock released).
 //
 // Spinning Ms (as Go): an M without work that looks for Gs to steal is
 // "spinning". ready() wakes an idle P/M only if no M is spinning (wakep);
@@ -44,6 +47,7 @@
 namespace green {
 
 using boost::context::detail::jump_fcontext;
+using boost::context::detail::ontop_fcontext;
 
 // AddressSanitizer must be told about every stack switch (as Boost.Context's
 // own fiber classes do under BOOST_USE_ASAN); no-ops in other builds.
@@ -434,7 +438,9 @@ top:
   goto top;
 }
 
-void execute(M* m, G* g) {
+// g is about to run on m (which holds a P): what every switch to a G does
+// first, through g0 (execute) or not (park_handoff).
+void switch_in(M* m, G* g) {
   m->curg = g;
   P* p = m->p;
   // Owner-only writes: plain load and store, no locked instruction.
@@ -444,6 +450,10 @@ void execute(M* m, G* g) {
   g->status.store(gstatus::running, std::memory_order_relaxed);
   count(p->nswitches);
   kernel_mask_set(m, g->sigmask.load(std::memory_order_relaxed));  // usually equal: no syscall
+}
+
+void execute(M* m, G* g) {
+  switch_in(m, g);
   asan_enter_g(m, g);
   tls_sanitizer_in(m, g);
   tls_enter(g, m);  // from here until we are back, no TLS access on g0
@@ -541,11 +551,63 @@ void switch_to_g0(switch_req* req) {
   deliver_pending_fast(g);  // pthread_kill while it was away
 }
 
+// ---- park straight into runnext (no trip through g0) ----
+// A G that parks right after readying another (a condvar or mutex
+// hand-over, a semaphore post then wait) would go to g0 only for g0 to take
+// that G from runnext and jump to it. park_handoff switches to it directly:
+// one stack switch and one thread-pointer write instead of two each. It
+// does execute()'s part for next before the switch (switch_in), and g0's
+// part of a park for prev right after it on next's stack (ontop_fcontext,
+// finish_handoff), where prev's context is known: save it, then
+// park_finish. Every 61st switch of a P, and every switch while timers are
+// pending, still goes through g0, so the global queue and the timers are
+// looked at as often as before. A G that never ran is not taken: it starts
+// in g_entry, which expects g0's jump.
+
+struct handoff {
+  G* prev;
+  switch_req* req;
+};
+
+[[maybe_unused]] transfer_t finish_handoff(transfer_t t) {
+  auto* h = static_cast<handoff*>(t.data);  // on prev's stack: read it first
+  G* prev = h->prev;
+  M* m = prev->m;  // prev may run elsewhere once it is parked
+  prev->ctx = t.fctx;
+  park_finish(prev, h->req);
+  return transfer_t{m->g0ctx, nullptr};  // what next's switch_to_g0 expects from g0
+}
+
+bool park_handoff(G* g, switch_req* req) {
+#if GREEN_ASAN
+  (void)g, (void)req;
+  return false;  // the fiber annotations assume every switch goes through g0
+#else
+  M* m = g->m;
+  P* p = m->p;
+  if (!p || (p->schedtick.load(std::memory_order_relaxed) + 1) % 61 == 0 || timers_pending())
+    return false;
+  G* next = p->q.runnext.load(std::memory_order_relaxed);
+  if (!next || !next->started ||
+      !p->q.runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel))
+    return false;
+  switch_in(m, next);
+  tls_enter(next, m);  // from here on, TLS is next's
+  handoff h{g, req};
+  transfer_t t = ontop_fcontext(next->ctx, &h, finish_handoff);
+  // Resumed (by g0, or by another G's handoff), as after switch_to_g0.
+  g->m->g0ctx = t.fctx;
+  deliver_pending_fast(g);
+  return true;
+#endif
+}
+
 }  // namespace
 
 void g_entry(transfer_t t) {
   G* g = static_cast<G*>(t.data);
   g->m->g0ctx = t.fctx;
+  g->started = true;
   asan_entered_g(g->m, g);
   tls_g = g;  // the thread pointer is already g's TCB: this is g's own copy
   tls_start_thread();
@@ -625,7 +687,7 @@ void ready(G* g) {
 void park_current(lock* unlock_after, void (*then)(void*), void* arg) {
   if (P* p = getm()->p) count(p->nparks);
   switch_req req{req_kind::park, unlock_after, nullptr, then, arg};
-  switch_to_g0(&req);
+  if (!park_handoff(getg(), &req)) switch_to_g0(&req);
 }
 
 void gosched() {
