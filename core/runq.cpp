@@ -81,10 +81,11 @@ G* runq_steal(P* thief, P* victim, bool steal_runnext) {
       if (next && victim->m) {
         // The victim is running and will most likely switch to runnext in
         // a moment (a G that readied another and is about to block): give
-        // it ~3us before taking it away, as Go does.
+        // it a few us before taking it away, as Go does. Only that G, if
+        // it sat there all along: one readied meanwhile is fresh (a
+        // hand-over pair at work), and gets its own grace period next time.
         for (int i = 0; i < 300 && victim->q.runnext.load(std::memory_order_relaxed) == next; i++)
           __builtin_ia32_pause();
-        next = victim->q.runnext.load(std::memory_order_acquire);
       }
       if (next && victim->q.runnext.compare_exchange_strong(next, nullptr,
                                                              std::memory_order_acq_rel)) {

@@ -103,3 +103,41 @@ Test(runq, steal_under_contention_takes_each_g_once) {
   }
   for (int i = 0; i < N; i++) cr_assert_eq(taken[i].load(), 1, "G %d taken %d times", i, taken[i].load());
 }
+
+// A running victim's runnext is taken only after a grace period during
+// which it stayed the same G. One readied during the grace period (the
+// victim switched to the old one and readied another: a hand-over pair at
+// work) is fresh: the thief must not take it. A helper plays the victim's
+// M; whether it acts within the grace period or not, the fresh G must never
+// be stolen.
+Test(runq, steal_never_takes_a_runnext_readied_during_the_grace_period) {
+  constexpr int TRIALS = 500;
+  P victim{}, thief{};
+  M m{};
+  victim.m = &m;  // running
+  G old_g{}, fresh{};
+  std::atomic<int> trial{-1};
+  std::thread helper([&] {  // the victim's M
+    for (int last = -1;;) {
+      int t = trial.load();
+      if (t == TRIALS) return;
+      if (t < 0 || t == last) continue;
+      G* expect = &old_g;  // it runs old_g, which readies fresh
+      victim.q.runnext.compare_exchange_strong(expect, &fresh);
+      last = t;
+    }
+  });
+  int fresh_stolen = 0, old_stolen = 0;
+  for (int i = 0; i < TRIALS; i++) {
+    victim.q.runnext.store(&old_g);
+    trial.store(i);
+    G* got = runq_steal(&thief, &victim, true);
+    fresh_stolen += got == &fresh;
+    old_stolen += got == &old_g;
+  }
+  trial.store(TRIALS);
+  helper.join();
+  cr_expect_eq(fresh_stolen, 0, "a runnext readied during the grace period was stolen %d times",
+               fresh_stolen);
+  cr_log_info("old runnext stolen after its grace period: %d of %d", old_stolen, TRIALS);
+}
