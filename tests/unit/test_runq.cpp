@@ -108,23 +108,26 @@ Test(runq, steal_under_contention_takes_each_g_once) {
 // which it stayed the same G. One readied during the grace period (the
 // victim switched to the old one and readied another: a hand-over pair at
 // work) is fresh: the thief must not take it. A helper plays the victim's
-// M; whether it acts within the grace period or not, the fresh G must never
-// be stolen.
+// M, once per trial, a little after the thief started (~2 us, inside the
+// ~10 us grace period unless it is descheduled; then the thief may rightly
+// take the old G, or the fresh one if the thief itself was descheduled
+// before its first look: rare, hence the bound below rather than zero).
+// Before the fix the fresh G was taken in nearly every trial.
 Test(runq, steal_never_takes_a_runnext_readied_during_the_grace_period) {
   constexpr int TRIALS = 500;
   P victim{}, thief{};
   M m{};
   victim.m = &m;  // running
   G old_g{}, fresh{};
-  std::atomic<int> trial{-1};
+  std::atomic<int> trial{-1}, acted{-1};
   std::thread helper([&] {  // the victim's M
-    for (int last = -1;;) {
-      int t = trial.load();
-      if (t == TRIALS) return;
-      if (t < 0 || t == last) continue;
+    for (int i = 0; i < TRIALS; i++) {
+      while (trial.load() != i) {
+      }
+      for (int k = 0; k < 50; k++) __builtin_ia32_pause();
       G* expect = &old_g;  // it runs old_g, which readies fresh
       victim.q.runnext.compare_exchange_strong(expect, &fresh);
-      last = t;
+      acted.store(i);
     }
   });
   int fresh_stolen = 0, old_stolen = 0;
@@ -134,10 +137,13 @@ Test(runq, steal_never_takes_a_runnext_readied_during_the_grace_period) {
     G* got = runq_steal(&thief, &victim, true);
     fresh_stolen += got == &fresh;
     old_stolen += got == &old_g;
+    while (acted.load() != i) {
+    }
   }
-  trial.store(TRIALS);
   helper.join();
-  cr_expect_eq(fresh_stolen, 0, "a runnext readied during the grace period was stolen %d times",
-               fresh_stolen);
-  cr_log_info("old runnext stolen after its grace period: %d of %d", old_stolen, TRIALS);
+  cr_expect_lt(fresh_stolen, TRIALS / 10,
+               "a runnext readied during the grace period was stolen %d times of %d", fresh_stolen,
+               TRIALS);
+  cr_log_info("fresh runnext stolen %d, old one after its grace period %d, of %d", fresh_stolen,
+              old_stolen, TRIALS);
 }
