@@ -350,7 +350,7 @@ void thread_finish(G* g);               // on g0, after g switched away dead
 
 // ---- runq.cpp ----
 void runq_put(P* p, G* g, bool next);
-G* runq_get(P* p);
+G* runq_get(P* p, bool runnext_first = true);  // false: the ring first (fairness)
 G* runq_steal(P* thief, P* victim, bool steal_runnext);
 bool runq_empty(const P* p);
 void globrunq_put(G* g);          // caller holds sched.mu

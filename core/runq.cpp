@@ -8,7 +8,9 @@
 //    it moves to the global queue with the new G (runq_put_slow);
 //  - runnext holds a G readied by the running G: it runs next, ahead of the
 //    ring, which keeps ping-pong pairs on one P. Thieves take it only on
-//    their last round.
+//    their last round. Such a pair keeps runnext full for ever, so the
+//    scheduler's fairness tick (every 61st switch) takes from the ring
+//    first (runq_get(p, false)).
 // Global queue: FIFO list through G.schedlink under sched.mu.
 #include "internal.h"
 #include "probes.h"
@@ -54,17 +56,20 @@ void runq_put(P* p, G* g, bool next) {
 }
 
 // Executed only by the owner P's M.
-G* runq_get(P* p) {
-  G* next = p->q.runnext.load(std::memory_order_relaxed);
-  if (next && p->q.runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel))
-    return next;
+G* runq_get(P* p, bool runnext_first) {
+  if (runnext_first) {
+    G* next = p->q.runnext.load(std::memory_order_relaxed);
+    if (next && p->q.runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel))
+      return next;
+  }
   for (;;) {
     uint32_t h = p->q.head.load(std::memory_order_acquire);
     uint32_t t = p->q.tail.load(std::memory_order_relaxed);
-    if (t == h) return nullptr;
+    if (t == h) break;
     G* g = p->q.slots[h % RUNQ_SIZE].load(std::memory_order_relaxed);
     if (p->q.head.compare_exchange_weak(h, h + 1, std::memory_order_acq_rel)) return g;
   }
+  return runnext_first ? nullptr : runq_get(p, true);
 }
 
 // Take half of victim's queue into thief's (whose queue is empty); return

@@ -377,11 +377,14 @@ top:
     goto top;
   }
   if (timers_pending()) timers_run(nanotime());
-  if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  // Every 61st switch: the global queue, then the local ring ahead of
+  // runnext, which a hand-over pair would otherwise keep full for ever.
+  bool fair_tick = p->schedtick.load(std::memory_order_relaxed) % 61 == 0;
+  if (fair_tick && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     lock_guard l(sched.mu);
     if (G* g = globrunq_get(p, 1)) return g;
   }
-  if (G* g = runq_get(p)) return g;
+  if (G* g = runq_get(p, !fair_tick)) return g;
   if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
     lock_guard l(sched.mu);
     if (G* g = globrunq_get(p, 0)) return g;
@@ -585,7 +588,9 @@ bool park_handoff(G* g, switch_req* req) {
 #else
   M* m = g->m;
   P* p = m->p;
-  if (!p || (p->schedtick.load(std::memory_order_relaxed) + 1) % 61 == 0 || timers_pending())
+  // The switches on which find_runnable looks past runnext (its fairness
+  // tick: schedtick before execute bumps it) go through g0.
+  if (!p || p->schedtick.load(std::memory_order_relaxed) % 61 == 0 || timers_pending())
     return false;
   G* next = p->q.runnext.load(std::memory_order_relaxed);
   if (!next || !next->started ||

@@ -37,6 +37,7 @@ CASES=(
   "robust_recover||"
   "robust_exit_order||"
   "cond_morph||"
+  "handoff_fair||"
   "spin_sum||"
   "pshared_fork||"
   "many_waiters|10000|10000 @"
