@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "common.h"
 
@@ -87,6 +88,24 @@ static void small_pair(int sv[2]) {
   setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
 }
 
+/* Marks the open descriptors (below 4096) in set; returns how many others
+ * there are. */
+static int open_fds(char set[4096], int mark) {
+  int others = 0;
+  DIR* d = opendir("/proc/self/fd");
+  struct dirent* e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    int fd = atoi(e->d_name);
+    if (fd == dirfd(d)) continue;
+    if (fd >= 4096) others++;
+    else if (mark) set[fd] = 1;
+    else if (!set[fd]) others++;
+  }
+  closedir(d);
+  return others;
+}
+
 static void pipes(void) {
   struct job j;
   int p[2], q[2];
@@ -108,6 +127,23 @@ static void pipes(void) {
   CHECK(read(q[0], &c, 1) == 1 && c == 'n', "the new pipe lost its byte ('%c')", c);
   close(q[0]);
   close(q[1]);
+  close(p[1]);
+
+  /* a child forked meanwhile has only descriptors the program had open */
+  pipe(p);
+  job_start(&j, op_read, p[0]);
+  static char had[4096];
+  open_fds(had, 1);
+  close(p[0]);
+  had[p[0]] = 0;
+  pid_t child = fork();
+  if (child == 0) _exit(open_fds(had, 0));
+  int st;
+  waitpid(child, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child of fork saw extra descriptors");
+  write(p[1], "o", 1);
+  job_finish(&j);
+  CHECK(j.r == 1, "read after close and fork: %ld", j.r);
   close(p[1]);
 
   /* close of both ends: EOF */
