@@ -146,6 +146,25 @@ static void pipes(void) {
   CHECK(j.r == 1, "read after close and fork: %ld", j.r);
   close(p[1]);
 
+  /* a reader cancelled while blocked leaves nothing behind: its fd is
+   * closed, the number reused, a new reader blocks and is woken as usual */
+  pipe(p);
+  job_start(&j, op_read, p[0]);
+  pthread_cancel(j.t);
+  job_finish(&j);
+  close(p[0]);
+  CHECK(write(p[1], "x", 1) == -1 && errno == EPIPE, "a cancelled reader still holds the read end");
+  close(p[1]);
+  pipe(p);
+  job_start(&j, op_read, p[0]);
+  close(p[0]);
+  CHECK(job_blocked(&j), "read after a cancelled reader: %ld errno %d", j.r, j.err);
+  write(p[1], "o", 1);
+  job_finish(&j);
+  CHECK(j.r == 1 && got_byte == 'o', "read after a cancelled reader: %ld", j.r);
+  CHECK(write(p[1], "x", 1) == -1 && errno == EPIPE, "the closed read end is still open somewhere");
+  close(p[1]);
+
   /* close of both ends: EOF */
   pipe(p);
   job_start(&j, op_read, p[0]);
