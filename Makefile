@@ -58,6 +58,11 @@ PRELOAD_SRC := $(wildcard preload/*.cpp)
 CORE_OBJ := $(CORE_SRC:%.cpp=$(OUT)/obj/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.cpp=$(OUT)/obj/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.cpp=$(OUT)/obj/%.o)
+# The I/O shims keep pins (shim/fd.h) in frames that a cancellation's
+# forced unwind leaves: their destructors must run, so these objects get
+# landing pads.
+PIN_OBJ := $(addprefix $(OUT)/obj/shim/,io.o connect.o splice.o)
+$(PIN_OBJ): CXXFLAGS += -fexceptions
 
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)) \
 	$(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))

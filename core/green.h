@@ -136,6 +136,10 @@ enum : int { POLL_READ = 1, POLL_WRITE = 2 };
 int netpoll_wait(int fd, int mode, int64_t deadline_ns);
 // fd is about to be closed or replaced: wake its waiters with EBADF.
 void netpoll_close(int fd);
+// Something epoll does not report happened to fd (this process shut the
+// socket down): its waiters for mode (POLL_READ | POLL_WRITE) wake with 0
+// and retry.
+void netpoll_ready(int fd, int mode);
 
 // ---- sleeping (sleep.cpp) ----
 // Sleep until the absolute deadline (ns) of clock (REALTIME, MONOTONIC or

@@ -230,6 +230,25 @@ void netpoll_close(int fd) {
 
 int netpoll_waiting() { return nwaiters.load(std::memory_order_relaxed); }
 
+// ---- netpoll_ready: events the kernel does not report through epoll ----
+// A unix socket's own shutdown(SHUT_WR) wakes a blocked sender in the
+// kernel but sets no poll bit, so epoll never reports it: the shim tells
+// the waiters here to retry (they park again if nothing changed for them).
+void netpoll_ready(int fd, int mode) {
+  pd* p = get_pd(fd);
+  if (!p) return;
+  bool r, w;
+  {
+    lock_guard l(p->mu);
+    r = (mode & POLL_READ) && p->rwaiters;
+    w = (mode & POLL_WRITE) && p->wwaiters;
+    if (r) p->rready.store(1, std::memory_order_release);
+    if (w) p->wready.store(1, std::memory_order_release);
+  }
+  if (r) unpark_all(&p->rready);
+  if (w) unpark_all(&p->wready);
+}
+
 // Non-blocking harvest, for an M about to go idle. Returns events delivered.
 int netpoll_poll() {
   if (nwaiters.load(std::memory_order_relaxed) == 0) return 0;

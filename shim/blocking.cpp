@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "shim.h"
 
 namespace {
@@ -136,7 +138,14 @@ LOCKF_LIKE(lockf)
 LOCKF_LIKE(lockf64)
 SECTION(int, semop, (int s, struct sembuf* o, size_t n), (s, o, n))
 SECTION(int, semtimedop, (int s, struct sembuf* o, size_t n, const struct timespec* t), (s, o, n, t))
-SECTION(int, system, (const char* c), (c))
+// The shell inherits every descriptor that is not close-on-exec.
+GREEN_EXPORT int system(const char* c) {
+  static auto real = next<int (*)(const char*)>(nullptr, "system");
+  green::shim::shared_all();
+  section in_kernel;
+  return real(c);
+}
+SECTION(int, pclose, (FILE* f), (f))
 SECTION(int, getaddrinfo,
         (const char* n, const char* s, const struct addrinfo* h, struct addrinfo** r),
         (n, s, h, r))
@@ -165,9 +174,15 @@ SECTION(int, gethostbyname2_r,
       mode = va_arg(ap, mode_t);                                                    \
       va_end(ap);                                                                   \
     }                                                                               \
-    if (!green::on_green()) return real call_args;                                  \
-    green::testcancel();                                                            \
-    return (int)green::shim::cancel_syscall(SYS_openat, dir, (long)path, flags, mode); \
+    int fd;                                                                         \
+    if (!green::on_green()) {                                                       \
+      fd = real call_args;                                                          \
+    } else {                                                                        \
+      green::testcancel();                                                          \
+      fd = (int)green::shim::cancel_syscall(SYS_openat, dir, (long)path, flags, mode); \
+    }                                                                               \
+    if (fd >= 0) green::shim::fd_forget(fd);                                        \
+    return fd;                                                                      \
   }
 OPEN_LIKE(open, (const char* path, int flags, ...), (path, flags, mode), AT_FDCWD)
 OPEN_LIKE(open64, (const char* path, int flags, ...), (path, flags, mode), AT_FDCWD)
@@ -178,10 +193,16 @@ OPEN_LIKE(openat64, (int dir, const char* path, int flags, ...), (dir, path, fla
 #define CREAT_LIKE(name)                                                            \
   GREEN_EXPORT int name(const char* path, mode_t mode) {                            \
     static auto real = next<int (*)(const char*, mode_t)>(nullptr, #name);          \
-    if (!green::on_green()) return real(path, mode);                                \
-    green::testcancel();                                                            \
-    return (int)green::shim::cancel_syscall(SYS_openat, AT_FDCWD, (long)path,       \
+    int fd;                                                                         \
+    if (!green::on_green()) {                                                       \
+      fd = real(path, mode);                                                        \
+    } else {                                                                        \
+      green::testcancel();                                                          \
+      fd = (int)green::shim::cancel_syscall(SYS_openat, AT_FDCWD, (long)path,       \
                                             O_CREAT | O_WRONLY | O_TRUNC, mode);    \
+    }                                                                               \
+    if (fd >= 0) green::shim::fd_forget(fd);                                        \
+    return fd;                                                                      \
   }
 CREAT_LIKE(creat)
 CREAT_LIKE(creat64)
@@ -199,6 +220,12 @@ static bool fcntl_blocks(int cmd) { return cmd == F_SETLKW || cmd == F_OFD_SETLK
       int r = real(fd, cmd, arg);                                         \
       if (r == 0 && cmd == F_SETFL)                                       \
         green::shim::fd_set_nonblock(fd, (long)arg & O_NONBLOCK);         \
+      if (r > 0 && cmd == F_GETFL && green::shim::fd_flipped(fd))         \
+        r &= ~O_NONBLOCK;                                                 \
+      if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {         \
+        green::shim::shared(fd);                                          \
+        green::shim::fd_forget(r);                                        \
+      }                                                                   \
       return r;                                                           \
     }                                                                     \
     if (!green::on_green()) return real(fd, cmd, arg);                    \

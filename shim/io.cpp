@@ -2,7 +2,8 @@
 // G that would block parks on the network poller and the call is retried.
 //
 // We never change O_NONBLOCK on the application's fds (the open file
-// description may be shared with other processes). Instead:
+// description may be shared with other processes; connect.cpp explains
+// its one exception). Instead:
 //  - sockets: the call is made with MSG_DONTWAIT; EAGAIN -> wait -> retry;
 //  - other pollable fds, accept: wait for readiness (poll with timeout 0,
 //    then the poller), then make the real blocking call inside a syscall
@@ -11,16 +12,13 @@
 //  - regular files and block devices: the call runs in a syscall section;
 //  - fds the application made non-blocking get the real call: it expects
 //    EAGAIN.
+// Every one of these calls is a cancellation point (see io.h).
 // Blocking sockets keep their semantics: partial writes continue until all
 // is sent, MSG_WAITALL collects everything, SO_RCVTIMEO/SO_SNDTIMEO give
-// EAGAIN at the deadline, and close/dup2 of an fd someone waits on wakes
-// that waiter with EBADF.
+// EAGAIN at the deadline, and a call blocked on an fd another thread
+// closes or replaces stays on its file, as on Linux (fd.h, close.cpp).
 // Outside a G (g0, threads libgreen did not make, before start-up) every
 // call is the real one.
-// Every one of these calls is a cancellation point (core/cancel.cpp): a due
-// cancellation is acted on at entry (testcancel), while parked on the
-// poller, and while blocked in the kernel (cancel_syscall).
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,171 +28,53 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <new>
 
-#include "shim.h"
+#include "io.h"
+
+using namespace green::shim;
+using namespace green::shim::io;
 
 namespace {
 
-using green::shim::cancel_syscall;
-
-template <typename F>
-F next(const char* name) {
-  void* p = dlsym(RTLD_NEXT, name);
-  if (!p) abort();
-  return reinterpret_cast<F>(p);
+// A call that transferred something before an error reports the count and
+// leaves errno alone, as the kernel does.
+ssize_t partial(size_t done, int saved) {
+  if (!done) return -1;
+  errno = saved;
+  return (ssize_t)done;
 }
-#define REAL(name) \
-  static auto real_##name = next<decltype(&::name)>(#name)
-
-struct section {
-  section() { green::syscall_enter(); }
-  ~section() { green::syscall_exit(); }
-};
-
-// ---- per-fd facts, learned lazily and kept up to date by our own
-// close/dup2/fcntl/ioctl/setsockopt ----
-enum : uint8_t { UNKNOWN, SOCKET, POLLABLE, FILE_LIKE };
-struct fdinfo {
-  std::atomic<uint8_t> kind;
-  std::atomic<uint8_t> nonblock;
-  std::atomic<int64_t> rcvtimeo_ns, sndtimeo_ns;
-};
-constexpr int BLOCK = 1024;
-constexpr int NBLOCKS = 4096;
-std::atomic<fdinfo*> fdtable[NBLOCKS];
-
-fdinfo* info(int fd) {
-  if (fd < 0 || fd / BLOCK >= NBLOCKS) return nullptr;
-  std::atomic<fdinfo*>& slot = fdtable[fd / BLOCK];
-  fdinfo* b = slot.load(std::memory_order_acquire);
-  if (!b) {
-    auto* fresh = static_cast<fdinfo*>(calloc(BLOCK, sizeof(fdinfo)));
-    if (!fresh) return nullptr;
-    if (!slot.compare_exchange_strong(b, fresh)) free(fresh);
-    else b = fresh;
-  }
-  return &b[fd % BLOCK];
-}
-
-fdinfo* classify(int fd) {
-  fdinfo* f = info(fd);
-  if (!f) return nullptr;
-  if (f->kind.load(std::memory_order_acquire) != UNKNOWN) return f;
-  struct stat st;
-  if (fstat(fd, &st) != 0) return nullptr;
-  int fl = fcntl(fd, F_GETFL);
-  if (fl < 0) return nullptr;
-  f->nonblock.store((fl & O_NONBLOCK) != 0, std::memory_order_relaxed);
-  uint8_t k = S_ISSOCK(st.st_mode) ? SOCKET
-              : (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) ? POLLABLE
-                                                               : FILE_LIKE;
-  f->kind.store(k, std::memory_order_release);
-  return f;
-}
-
-void forget(int fd) {
-  if (fdinfo* f = info(fd)) {
-    f->kind.store(UNKNOWN, std::memory_order_release);
-    f->rcvtimeo_ns.store(0, std::memory_order_relaxed);
-    f->sndtimeo_ns.store(0, std::memory_order_relaxed);
-  }
-}
-
-int64_t mono_now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t deadline_after(int64_t ns) { return ns > 0 ? mono_now() + ns : 0; }
-
-// Wait for mode; -1 with errno set when the caller must give up (timeout
-// -> EAGAIN as SO_RCVTIMEO does, closed -> EBADF, a signal handler ran ->
-// EINTR), 0 to retry, 1 when fd cannot be polled (caller falls back to a
-// syscall section). As Linux, a signal with SA_RESTART restarts the call
-// unless the socket has a timeout.
-int await(int fd, int mode, int64_t deadline) {
-  int r = green::netpoll_wait(fd, mode, deadline);
-  if (r == 0) return 0;
-  if (r == EPERM) return 1;
-  if (r == EINTR && green::testcancel_intr()) return 0;  // cancelled: unwound; stale: wait again
-  if (r == EINTR && green::interrupted_restart() && deadline <= 0) return 0;
-  errno = r == ETIMEDOUT ? EAGAIN : r;
-  return -1;
-}
-
-bool ready_now(int fd, short events) {
-  REAL(poll);
-  struct pollfd p = {fd, events, 0};
-  return real_poll(&p, 1, 0) != 0;
-}
-
-// Readiness-then-real-call for non-socket pollable fds (and accept).
-template <typename Call>
-auto wait_then_call(int fd, int mode, int64_t timeout_ns, Call call) -> decltype(call()) {
-  int64_t deadline = deadline_after(timeout_ns);
-  for (;;) {
-    if (ready_now(fd, mode == green::POLL_READ ? POLLIN : POLLOUT)) break;
-    int w = await(fd, mode, deadline);
-    if (w < 0) return -1;
-    if (w == 1) break;
-  }
-  return call();  // a cancel_syscall: its own section
-}
-
-// Socket call with MSG_DONTWAIT semantics in `attempt`; retried after
-// readiness. attempt returns the call's result.
-template <typename Attempt>
-ssize_t socket_loop(int fd, int mode, int64_t timeout_ns, Attempt attempt) {
-  int64_t deadline = deadline_after(timeout_ns);
-  for (;;) {
-    ssize_t r = attempt();
-    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return r;
-    int w = await(fd, mode, deadline);
-    if (w < 0) return -1;
-    if (w == 1) {  // cannot poll this socket: block in a section
-      section s;
-      return attempt();
-    }
-  }
-}
-
-enum class how { pass, file, sock, other };
-
-how route(int fd, fdinfo** out) {
-  if (!green::on_green()) return how::pass;
-  fdinfo* f = classify(fd);
-  *out = f;
-  if (!f || f->nonblock.load(std::memory_order_relaxed)) return how::pass;
-  switch (f->kind.load(std::memory_order_relaxed)) {
-    case SOCKET: return how::sock;
-    case POLLABLE: return how::other;
-    default: return how::file;
-  }
-}
-
-int64_t rcvtimeo(fdinfo* f) { return f ? f->rcvtimeo_ns.load(std::memory_order_relaxed) : 0; }
-int64_t sndtimeo(fdinfo* f) { return f ? f->sndtimeo_ns.load(std::memory_order_relaxed) : 0; }
 
 // Send all of [buf, buf+n) on a blocking socket, as the kernel would.
-ssize_t send_all(int fd, const char* buf, size_t n, int flags, fdinfo* f) {
+ssize_t send_all(pin& p, const char* buf, size_t n, int flags, fdinfo* f) {
   REAL(send);
+  int saved = errno;
   size_t done = 0;
   while (done < n || n == 0) {
-    ssize_t r = socket_loop(fd, green::POLL_WRITE, sndtimeo(f), [&] {
+    ssize_t r = socket_loop(p, green::POLL_WRITE, sndtimeo(f), [&](int fd) {
       return real_send(fd, buf + done, n - done, flags | MSG_DONTWAIT);
     });
-    if (r < 0) return done ? (ssize_t)done : -1;
+    if (r < 0) return partial(done, saved);
     done += (size_t)r;
     if (n == 0) break;
   }
   return (ssize_t)done;
+}
+
+// Descriptors passed with SCM_RIGHTS: their descriptions are shared now.
+void note_passed(const struct msghdr* m) {
+  if (!m || !m->msg_control) return;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(const_cast<struct msghdr*>(m)); c;
+       c = CMSG_NXTHDR(const_cast<struct msghdr*>(m), c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
+    for (size_t i = 0; i < n; i++) shared(fds[i]);
+  }
 }
 
 }  // namespace
@@ -208,13 +88,16 @@ GREEN_EXPORT ssize_t read(int fd, void* buf, size_t n) {
   switch (route(fd, &f)) {
     case how::pass: return real_read(fd, buf, n);
     case how::file: return cancel_syscall(SYS_read, fd, (long)buf, (long)n);
-    case how::sock:
-      return socket_loop(fd, green::POLL_READ, rcvtimeo(f),
-                         [&] { return real_recv(fd, buf, n, MSG_DONTWAIT); });
+    case how::sock: {
+      pin p(fd);
+      return socket_loop(p, green::POLL_READ, rcvtimeo(f),
+                         [&](int d) { return real_recv(d, buf, n, MSG_DONTWAIT); });
+    }
     case how::other: break;
   }
-  return wait_then_call(fd, green::POLL_READ, 0,
-                        [&] { return cancel_syscall(SYS_read, fd, (long)buf, (long)n); });
+  pin p(fd);
+  return wait_then_call(p, green::POLL_READ, 0,
+                        [&](int d) { return cancel_syscall(SYS_read, d, (long)buf, (long)n); });
 }
 
 GREEN_EXPORT ssize_t readv(int fd, const struct iovec* iov, int cnt) {
@@ -229,13 +112,15 @@ GREEN_EXPORT ssize_t readv(int fd, const struct iovec* iov, int cnt) {
       struct msghdr m = {};
       m.msg_iov = const_cast<struct iovec*>(iov);
       m.msg_iovlen = (size_t)cnt;
-      return socket_loop(fd, green::POLL_READ, rcvtimeo(f),
-                         [&] { return real_recvmsg(fd, &m, MSG_DONTWAIT); });
+      pin p(fd);
+      return socket_loop(p, green::POLL_READ, rcvtimeo(f),
+                         [&](int d) { return real_recvmsg(d, &m, MSG_DONTWAIT); });
     }
     case how::other: break;
   }
-  return wait_then_call(fd, green::POLL_READ, 0,
-                        [&] { return cancel_syscall(SYS_readv, fd, (long)iov, cnt); });
+  pin p(fd);
+  return wait_then_call(p, green::POLL_READ, 0,
+                        [&](int d) { return cancel_syscall(SYS_readv, d, (long)iov, cnt); });
 }
 
 GREEN_EXPORT ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* a,
@@ -244,22 +129,20 @@ GREEN_EXPORT ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct soc
   green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
-  if (h != how::sock || (flags & MSG_DONTWAIT)) {
-    if (h == how::pass || (flags & MSG_DONTWAIT)) return real_recvfrom(fd, buf, n, flags, a, al);
-    section s;
-    return real_recvfrom(fd, buf, n, flags, a, al);
-  }
+  if (h == how::pass || (flags & MSG_DONTWAIT)) return real_recvfrom(fd, buf, n, flags, a, al);
+  if (h != how::sock) { section s; return real_recvfrom(fd, buf, n, flags, a, al); }
+  pin p(fd);
   if (!(flags & MSG_WAITALL) || n == 0)
-    return socket_loop(fd, green::POLL_READ, rcvtimeo(f), [&] {
-      return real_recvfrom(fd, buf, n, flags | MSG_DONTWAIT, a, al);
+    return socket_loop(p, green::POLL_READ, rcvtimeo(f), [&](int d) {
+      return real_recvfrom(d, buf, n, flags | MSG_DONTWAIT, a, al);
     });
+  int saved = errno;
   size_t got = 0;  // MSG_WAITALL: everything, or EOF/error/timeout
   while (got < n) {
-    ssize_t r = socket_loop(fd, green::POLL_READ, rcvtimeo(f), [&] {
-      return real_recvfrom(fd, (char*)buf + got, n - got, (flags & ~MSG_WAITALL) | MSG_DONTWAIT,
-                           a, al);
+    ssize_t r = socket_loop(p, green::POLL_READ, rcvtimeo(f), [&](int d) {
+      return real_recvfrom(d, (char*)buf + got, n - got, (flags & ~MSG_WAITALL) | MSG_DONTWAIT, a, al);
     });
-    if (r < 0) return got ? (ssize_t)got : -1;
+    if (r < 0) return partial(got, saved);
     if (r == 0) break;
     got += (size_t)r;
   }
@@ -277,24 +160,49 @@ GREEN_EXPORT ssize_t recvmsg(int fd, struct msghdr* m, int flags) {
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT)) return real_recvmsg(fd, m, flags);
   if (h != how::sock) { section s; return real_recvmsg(fd, m, flags); }
-  return socket_loop(fd, green::POLL_READ, rcvtimeo(f),
-                     [&] { return real_recvmsg(fd, m, flags | MSG_DONTWAIT); });
+  pin p(fd);
+  return socket_loop(p, green::POLL_READ, rcvtimeo(f),
+                     [&](int d) { return real_recvmsg(d, m, flags | MSG_DONTWAIT); });
 }
 
+// A blocking recvmmsg collects vlen datagrams (MSG_WAITFORONE: the first
+// one and whatever is queued with it), each waited for as a blocking
+// recvmsg would (SO_RCVTIMEO ends the wait: what arrived is returned). As
+// in the kernel, the timeout is checked only after a datagram arrives and
+// is updated to the time left.
 GREEN_EXPORT int recvmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags,
                           struct timespec* timeout) {
   REAL(recvmmsg);
   green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
-  if (h == how::pass || (flags & MSG_DONTWAIT) || timeout) {
-    if (h == how::pass || (flags & MSG_DONTWAIT)) return real_recvmmsg(fd, v, n, flags, timeout);
-    section s;
-    return real_recvmmsg(fd, v, n, flags, timeout);
-  }
+  if (h == how::pass || (flags & MSG_DONTWAIT)) return real_recvmmsg(fd, v, n, flags, timeout);
   if (h != how::sock) { section s; return real_recvmmsg(fd, v, n, flags, timeout); }
-  return (int)socket_loop(fd, green::POLL_READ, rcvtimeo(f),
-                          [&] { return (ssize_t)real_recvmmsg(fd, v, n, flags | MSG_DONTWAIT, nullptr); });
+  if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)) {
+    errno = EINVAL;
+    return -1;
+  }
+  int64_t end = timeout ? mono_now() + timeout->tv_sec * 1000000000LL + timeout->tv_nsec : 0;
+  int each = (flags & ~MSG_WAITFORONE) | MSG_DONTWAIT;
+  int saved = errno;
+  unsigned got = 0;
+  pin p(fd);
+  while (got < n) {
+    ssize_t r = socket_loop(p, green::POLL_READ, rcvtimeo(f), [&](int d) {
+      return (ssize_t)real_recvmmsg(d, v + got, n - got, each, nullptr);
+    });
+    if (r < 0) return (int)partial(got, saved);
+    got += (unsigned)r;
+    if ((flags & MSG_WAITFORONE) || (v[got - 1].msg_hdr.msg_flags & MSG_OOB)) break;
+    if (timeout) {
+      int64_t left = end - mono_now();
+      if (left < 0) left = 0;
+      timeout->tv_sec = left / 1000000000;
+      timeout->tv_nsec = left % 1000000000;
+      if (left == 0) break;
+    }
+  }
+  return (int)got;
 }
 
 // ---- write side ----
@@ -305,25 +213,33 @@ GREEN_EXPORT ssize_t write(int fd, const void* buf, size_t n) {
   switch (route(fd, &f)) {
     case how::pass: return real_write(fd, buf, n);
     case how::file: return cancel_syscall(SYS_write, fd, (long)buf, (long)n);
-    case how::sock: return send_all(fd, static_cast<const char*>(buf), n, 0, f);
+    case how::sock: {
+      pin p(fd);
+      return send_all(p, static_cast<const char*>(buf), n, 0, f);
+    }
     case how::other: break;
   }
-  return wait_then_call(fd, green::POLL_WRITE, 0,
-                        [&] { return cancel_syscall(SYS_write, fd, (long)buf, (long)n); });
+  pin p(fd);
+  return wait_then_call(p, green::POLL_WRITE, 0,
+                        [&](int d) { return cancel_syscall(SYS_write, d, (long)buf, (long)n); });
 }
 
 GREEN_EXPORT ssize_t writev(int fd, const struct iovec* iov, int cnt) {
   REAL(writev);
   green::testcancel();
   fdinfo* f = nullptr;
-  auto call = [&] { return cancel_syscall(SYS_writev, fd, (long)iov, cnt); };
+  auto call = [&](int d) { return cancel_syscall(SYS_writev, d, (long)iov, cnt); };
   switch (route(fd, &f)) {
     case how::pass: return real_writev(fd, iov, cnt);
-    case how::file: return call();
+    case how::file: return call(fd);
     case how::sock: break;  // rare on sockets; the blocking call in a section is exact
-    case how::other: return wait_then_call(fd, green::POLL_WRITE, 0, call);
+    case how::other: {
+      pin p(fd);
+      return wait_then_call(p, green::POLL_WRITE, 0, call);
+    }
   }
-  return wait_then_call(fd, green::POLL_WRITE, sndtimeo(f), call);
+  pin p(fd);
+  return wait_then_call(p, green::POLL_WRITE, sndtimeo(f), call);
 }
 
 GREEN_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags,
@@ -334,9 +250,10 @@ GREEN_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags,
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT)) return real_sendto(fd, buf, n, flags, a, al);
   if (h != how::sock) { section s; return real_sendto(fd, buf, n, flags, a, al); }
-  if (!a) return send_all(fd, static_cast<const char*>(buf), n, flags, f);
-  return socket_loop(fd, green::POLL_WRITE, sndtimeo(f),
-                     [&] { return real_sendto(fd, buf, n, flags | MSG_DONTWAIT, a, al); });
+  pin p(fd);
+  if (!a) return send_all(p, static_cast<const char*>(buf), n, flags, f);
+  return socket_loop(p, green::POLL_WRITE, sndtimeo(f),
+                     [&](int d) { return real_sendto(d, buf, n, flags | MSG_DONTWAIT, a, al); });
 }
 
 GREEN_EXPORT ssize_t send(int fd, const void* buf, size_t n, int flags) {
@@ -346,25 +263,28 @@ GREEN_EXPORT ssize_t send(int fd, const void* buf, size_t n, int flags) {
 GREEN_EXPORT ssize_t sendmsg(int fd, const struct msghdr* m, int flags) {
   REAL(sendmsg);
   green::testcancel();
+  note_passed(m);
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT)) return real_sendmsg(fd, m, flags);
   if (h != how::sock) { section s; return real_sendmsg(fd, m, flags); }
   // Wait until writable, then the real blocking call: exact partial-write
   // semantics for any iovec shape.
-  return wait_then_call(fd, green::POLL_WRITE, sndtimeo(f), [&] {
-    return cancel_syscall(SYS_sendmsg, fd, (long)m, flags);
-  });
+  pin p(fd);
+  return wait_then_call(p, green::POLL_WRITE, sndtimeo(f),
+                        [&](int d) { return cancel_syscall(SYS_sendmsg, d, (long)m, flags); });
 }
 
 GREEN_EXPORT int sendmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags) {
   REAL(sendmmsg);
   green::testcancel();
+  for (unsigned i = 0; i < n; i++) note_passed(&v[i].msg_hdr);
   fdinfo* f = nullptr;
   how h = route(fd, &f);
   if (h == how::pass || (flags & MSG_DONTWAIT)) return real_sendmmsg(fd, v, n, flags);
-  return (int)wait_then_call(fd, green::POLL_WRITE, sndtimeo(f),
-                             [&] { return cancel_syscall(SYS_sendmmsg, fd, (long)v, n, flags); });
+  pin p(fd);
+  return (int)wait_then_call(p, green::POLL_WRITE, sndtimeo(f),
+                             [&](int d) { return cancel_syscall(SYS_sendmmsg, d, (long)v, n, flags); });
 }
 
 // ---- connections ----
@@ -373,59 +293,22 @@ GREEN_EXPORT int accept4(int fd, struct sockaddr* a, socklen_t* al, int flags) {
   green::testcancel();
   fdinfo* f = nullptr;
   how h = route(fd, &f);
-  if (h == how::pass) return real_accept4(fd, a, al, flags);
-  if (h == how::file) { section s; return real_accept4(fd, a, al, flags); }
-  return (int)wait_then_call(fd, green::POLL_READ, rcvtimeo(f), [&] {
-    return cancel_syscall(SYS_accept4, fd, (long)a, (long)al, flags);
-  });
+  int r;
+  if (h == how::pass) {
+    r = real_accept4(fd, a, al, flags);
+  } else if (h == how::file) {
+    section s;
+    r = real_accept4(fd, a, al, flags);
+  } else {
+    pin p(fd);
+    r = (int)wait_then_call(p, green::POLL_READ, rcvtimeo(f),
+                            [&](int d) { return cancel_syscall(SYS_accept4, d, (long)a, (long)al, flags); });
+  }
+  if (r >= 0) fd_new_socket(r, flags & SOCK_NONBLOCK, false, 0);
+  return r;
 }
 
 GREEN_EXPORT int accept(int fd, struct sockaddr* a, socklen_t* al) { return accept4(fd, a, al, 0); }
-
-GREEN_EXPORT int connect(int fd, const struct sockaddr* a, socklen_t al) {
-  REAL(connect);
-  green::testcancel();
-  fdinfo* f = nullptr;
-  if (route(fd, &f) == how::pass) return real_connect(fd, a, al);
-  // A blocking connect completes in the kernel; a handoff covers it.
-  return (int)cancel_syscall(SYS_connect, fd, (long)a, al);
-}
-
-// ---- fd lifetime and flags ----
-GREEN_EXPORT int close(int fd) {
-  REAL(close);
-  green::testcancel();
-  green::netpoll_close(fd);
-  fdinfo* f = info(fd);
-  uint8_t kind = f ? f->kind.load(std::memory_order_relaxed) : (uint8_t)UNKNOWN;
-  forget(fd);
-  if (!green::on_green()) return real_close(fd);
-  bool may_block = kind == FILE_LIKE || kind == UNKNOWN;  // NFS, slow devices
-  if (kind == SOCKET) {  // only a lingering socket blocks in close
-    struct linger l = {};
-    socklen_t len = sizeof l;
-    may_block = getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff;
-  }
-  if (!may_block) return real_close(fd);
-  section s;
-  return real_close(fd);
-}
-
-GREEN_EXPORT int dup2(int old, int nfd) {
-  REAL(dup2);
-  if (old != nfd) {
-    green::netpoll_close(nfd);
-    forget(nfd);
-  }
-  return real_dup2(old, nfd);
-}
-
-GREEN_EXPORT int dup3(int old, int nfd, int flags) {
-  REAL(dup3);
-  green::netpoll_close(nfd);
-  forget(nfd);
-  return real_dup3(old, nfd, flags);
-}
 
 GREEN_EXPORT int setsockopt(int fd, int level, int opt, const void* val, socklen_t len) {
   REAL(setsockopt);
@@ -434,19 +317,31 @@ GREEN_EXPORT int setsockopt(int fd, int level, int opt, const void* val, socklen
       len >= sizeof(struct timeval)) {
     auto* tv = static_cast<const struct timeval*>(val);
     int64_t ns = (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
-    if (fdinfo* f = info(fd)) (opt == SO_RCVTIMEO ? f->rcvtimeo_ns : f->sndtimeo_ns).store(ns);
+    if (fdinfo* f = fd_info(fd)) (opt == SO_RCVTIMEO ? f->rcvtimeo_ns : f->sndtimeo_ns).store(ns);
   }
   return r;
 }
 
-namespace green::shim {
-void fd_set_nonblock(int fd, bool on) {
-  if (fdinfo* f = info(fd)) f->nonblock.store(on, std::memory_order_relaxed);
-}
-}  // namespace green::shim
-
 // ---- waiting for many fds ----
 namespace {
+
+// Pins on every descriptor of a poll/select while it waits: a poll keeps
+// the files it waits on (a close by another thread leaves the file alive,
+// its next event ends the wait and the fd is reported POLLNVAL).
+struct pins {
+  explicit pins(const struct pollfd* fds, nfds_t count) : n(count) {
+    v = n <= 16 ? reinterpret_cast<pin*>(small) : static_cast<pin*>(malloc(n * sizeof(pin)));
+    if (!v) n = 0;
+    for (nfds_t i = 0; i < n; i++) new (&v[i]) pin(fds[i].fd);
+  }
+  ~pins() {
+    for (nfds_t i = 0; i < n; i++) v[i].~pin();
+    if (v != reinterpret_cast<pin*>(small)) free(v);
+  }
+  nfds_t n;
+  pin* v;
+  alignas(pin) unsigned char small[16 * sizeof(pin)];
+};
 
 // Block until one of fds may be ready or the deadline passes, using a
 // private epoll instance the poller watches. Returns 0 on timeout, 1 when
@@ -456,6 +351,7 @@ int wait_any(const struct pollfd* fds, nfds_t n, int64_t deadline) {
   REAL(close);
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) return 1;  // let the caller's real call decide
+  pins held(fds, n);
   for (nfds_t i = 0; i < n; i++) {
     if (fds[i].fd < 0) continue;
     struct epoll_event e = {};
@@ -493,6 +389,29 @@ int sleep_to(int64_t deadline) {
     return -1;
   }
   return 0;
+}
+
+// A descriptor of a select was closed while it waited: Linux then reports
+// it in every set it was asked for (as poll reports POLLNVAL) and the
+// others as usual, where a new select would fail with EBADF.
+int select_closed(struct pollfd* fds, nfds_t n, fd_set* r, fd_set* w, fd_set* e, int saved) {
+  REAL(poll);
+  errno = saved;
+  for (nfds_t i = 0; i < n; i++) fds[i].revents = 0;
+  if (real_poll(fds, n, 0) < 0) return -1;
+  if (r) FD_ZERO(r);
+  if (w) FD_ZERO(w);
+  if (e) FD_ZERO(e);
+  int count = 0;
+  for (nfds_t i = 0; i < n; i++) {
+    short rev = fds[i].revents & POLLNVAL ? fds[i].events : fds[i].revents;
+    if (rev & fds[i].events & POLLIN || (fds[i].events & POLLIN && rev & (POLLHUP | POLLERR)))
+      FD_SET(fds[i].fd, r), count++;
+    if (rev & fds[i].events & POLLOUT || (fds[i].events & POLLOUT && rev & POLLERR))
+      FD_SET(fds[i].fd, w), count++;
+    if (rev & fds[i].events & POLLPRI) FD_SET(fds[i].fd, e), count++;
+  }
+  return count;
 }
 
 }  // namespace
@@ -533,6 +452,7 @@ GREEN_EXPORT int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct
   if (!green::on_green() || nfds < 0 || nfds > FD_SETSIZE) return real_pselect(nfds, r, w, e, ts, mask);
   int64_t deadline = ts_deadline(ts);
   if (nfds == 0 || (!r && !w && !e)) return sleep_to(deadline);  // the sleep idiom
+  int saved = errno;
   fd_set r0, w0, e0;
   if (r) r0 = *r;
   if (w) w0 = *w;
@@ -544,11 +464,12 @@ GREEN_EXPORT int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct
                        (e && FD_ISSET(fd, &e0) ? POLLPRI : 0));
     if (ev) fds[n++] = pollfd{fd, ev, 0};
   }
-  for (;;) {
+  for (bool waited = false;; waited = true) {
     if (r) *r = r0;
     if (w) *w = w0;
     if (e) *e = e0;
     int res = real_pselect(nfds, r, w, e, &zero, mask);
+    if (res < 0 && errno == EBADF && waited) return select_closed(fds, n, r, w, e, saved);
     if (res != 0 || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return res;
     int got = wait_any(fds, n, deadline);
     if (got < 0) return -1;
@@ -556,7 +477,9 @@ GREEN_EXPORT int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct
       if (r) *r = r0;
       if (w) *w = w0;
       if (e) *e = e0;
-      return real_pselect(nfds, r, w, e, &zero, mask);
+      res = real_pselect(nfds, r, w, e, &zero, mask);
+      if (res < 0 && errno == EBADF) return select_closed(fds, n, r, w, e, saved);
+      return res;
     }
   }
 }
@@ -570,8 +493,13 @@ GREEN_EXPORT int select(int nfds, fd_set* r, fd_set* w, fd_set* e, struct timeva
   }
   struct timespec ts;
   if (tv) ts = {tv->tv_sec, tv->tv_usec * 1000};
+  int64_t deadline = ts_deadline(tv ? &ts : nullptr);
   int res = pselect(nfds, r, w, e, tv ? &ts : nullptr, nullptr);
-  if (tv && res >= 0) *tv = {0, 0};  // Linux reports the time not slept
+  if (tv && res >= 0) {  // Linux reports the time not slept
+    int64_t left = deadline - mono_now();
+    if (left < 0 || res == 0) left = 0;
+    *tv = {(time_t)(left / 1000000000), (suseconds_t)(left % 1000000000 / 1000)};
+  }
   return res;
 }
 
@@ -582,21 +510,27 @@ GREEN_EXPORT int epoll_pwait2(int ep, struct epoll_event* ev, int max, const str
   static const struct timespec zero = {0, 0};
   if (!green::on_green()) return real_epoll_pwait2(ep, ev, max, ts, mask);
   int64_t deadline = ts_deadline(ts);
+  int saved = errno;
+  pin p(ep);  // a close of ep by another thread leaves this wait on it
   for (;;) {
-    int r = real_epoll_pwait2(ep, ev, max, &zero, mask);
+    int fd = p.fd();
+    int r = real_epoll_pwait2(fd, ev, max, &zero, mask);
+    if (r < 0 && moved(p, fd)) continue;
     if (r != 0 || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return r;
-    int w = green::netpoll_wait(ep, green::POLL_READ, deadline);  // the app's epoll is pollable
-    if (w == ETIMEDOUT) return 0;
+    int w = green::netpoll_wait(fd, green::POLL_READ, deadline);  // the app's epoll is pollable
+    if (w == 0 || (w == EBADF && p.fd() != fd)) continue;
+    if (w == ETIMEDOUT) {
+      errno = saved;
+      return 0;
+    }
     if (w == EINTR) {  // never restarted, as Linux
       if (green::testcancel_intr()) continue;  // cancelled: unwound; stale: wait again
       green::interrupted_restart();
       errno = EINTR;
       return -1;
     }
-    if (w == EBADF || w == EPERM) {
-      section s;
-      return real_epoll_pwait2(ep, ev, max, ts, mask);
-    }
+    section s;
+    return real_epoll_pwait2(fd, ev, max, ts, mask);
   }
 }
 

@@ -42,7 +42,8 @@ void resolve_all();
 
 namespace green::shim {
 bool valid_clock(clockid_t c);  // the clocks pthread's timed calls accept
-void fd_set_nonblock(int fd, bool on);  // the app changed O_NONBLOCK (io.cpp)
+// syscall(n, a...) of a call with a wrapper: run the wrapper (syscall_route.cpp).
+bool syscall_routed(long n, const long* a, long* out);
 // A blocking system call at a cancellation point (green::syscall_intr):
 // acts on a due cancellation, else returns the result, or -1 with errno
 // (EINTR only when a signal handler interrupted it). cancel.cpp.

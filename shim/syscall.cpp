@@ -9,7 +9,9 @@
 // kernel: leaving a syscall section may move the G to another M, and a tid
 // just returned (or a thread attribute just set) would then belong to
 // another thread (stress-ng --pthread checks set_tid_address against
-// gettid). Everything else is the real system call in a syscall section.
+// gettid). Calls with a wrapper of their own run that wrapper
+// (syscall_route.cpp); everything else is the real system call in a
+// syscall section.
 //
 // "Private memory": libstdc++ 12 waits without FUTEX_PRIVATE_FLAG
 // (std::atomic<T>::wait, counting_semaphore), so the flag alone would park
@@ -262,5 +264,7 @@ GREEN_EXPORT long syscall(long n, ...) {
   for (long& x : a) x = va_arg(ap, long);
   va_end(ap);
   if (n == SYS_futex) return futex(a);
+  long r;
+  if (green::shim::syscall_routed(n, a, &r)) return r;
   return real(n, a);
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Blocking calls without OS threads (issue 5): each program runs natively and
 # under LD_PRELOAD=libgreen.so; kernel-side thread counts are read from /proc
-# by the programs themselves (PEAK_THREADS / THREADS_AFTER lines).
+# by the programs themselves (PEAK_THREADS / THREADS_AFTER lines); a
+# "KERNEL_BLOCKED n" line of a libgreen run must say 0: no kernel thread sat
+# in the blocking system call a parked thread was making.
 # BUILD=<abs build dir>. Ends with "N passed, N failed".
 set -u
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
@@ -13,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -28,6 +30,12 @@ run() {
   local rc=$?
   if [ $rc != 0 ]; then
     bad "$name [$mode]" "exit status $rc$([ $rc = 137 ] && echo ' (killed after 120 s)'): $(tail -3 "$log" | tr '\n' ' ')"; return
+  fi
+  if [ "$mode" = green ] && grep -q '^KERNEL_BLOCKED [1-9]' "$log"; then
+    bad "$name [$mode]" "a kernel thread was blocked in the call: $(grep '^KERNEL_BLOCKED [1-9]' "$log" | head -2 | tr '\n' ' ')"; return
+  fi
+  if [ "$mode" = native ] && grep -q '^KERNEL_BLOCKED 0' "$log"; then
+    bad "$name [$mode]" "the kernel-side probe saw no blocked thread natively: $(grep '^KERNEL_BLOCKED 0' "$log" | head -1)"; return
   fi
   if [ "$max" != - ]; then
     local peak
@@ -52,6 +60,17 @@ run sleepers-10k native - "$OUT/sleepers" 10000
 run sleepers-100k green $((GREEN_PROCS + 4)) "$OUT/sleepers" 100000
 GREEN_PROCS=1 run handoff-1p green 4 "$OUT/handoff"
 run handoff native - "$OUT/handoff"
+# close/shutdown/dup2 of a waited-on fd, connect, raw syscall(), more
+# blocking calls, every pollable fd kind: the same results both ways
+for p in closewait connect rawsys fdkinds moresys; do
+  run $p native - "$OUT/$p"
+  run $p green - "$OUT/$p"
+  GREEN_PROCS=1 run $p-1p green - "$OUT/$p"
+done
+# 2,000 blocking connects waiting at once (a full accept queue drops their
+# SYNs): natively 2,000 threads, under libgreen parked Gs
+run connect-storm native - "$OUT/connect" storm 2000
+run connect-storm green $((GREEN_PROCS + 8)) "$OUT/connect" storm 2000
 run blocked native - "$OUT/blocked" 64
 # A thread blocked inside glibc (stdio's own read, no interposer sees it)
 # with one P: sysmon lends a spare P so the other threads keep running.

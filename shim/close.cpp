@@ -1,0 +1,121 @@
+// The end of a descriptor: close, dup2/dup3 over it, close_range,
+// closefrom. Each goes through fd_retire (fd.cpp), so a call blocked on
+// the descriptor stays on its old file, as on Linux:
+//  - read/recv/accept/write/send/connect blocked on it keep waiting on the
+//    file (data, EOF, shutdown or a connection end them; a socket's
+//    SO_RCVTIMEO still applies); the number is free at once, and a file
+//    that reuses it is not theirs;
+//  - poll/select keep waiting; the old file's next event (or the timeout)
+//    ends them with the closed fd reported (POLLNVAL; select: in each set);
+//  - epoll_wait on a closed epoll fd keeps waiting for its events.
+// dup, F_DUPFD and fork share an open file description: connect.cpp's
+// "owned" sockets stop being owned.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "io.h"
+
+using namespace green::shim;
+using namespace green::shim::io;
+
+namespace {
+
+// close(2) blocks only on a lingering socket or a slow file system.
+int close_op(int fd, void* ctx) {
+  REAL(close);
+  uint8_t kind = *static_cast<uint8_t*>(ctx);
+  if (!green::on_green()) return real_close(fd);
+  bool may_block = kind == FD_FILE || kind == FD_UNKNOWN;
+  if (kind == FD_SOCKET) {
+    struct linger l = {};
+    socklen_t len = sizeof l;
+    may_block = getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff;
+  }
+  if (!may_block) return real_close(fd);
+  section s;
+  return real_close(fd);
+}
+
+struct dup_args {
+  int old, flags;
+  bool three;
+};
+int dup_op(int nfd, void* ctx) {
+  REAL(dup2);
+  REAL(dup3);
+  auto* a = static_cast<dup_args*>(ctx);
+  return a->three ? real_dup3(a->old, nfd, a->flags) : real_dup2(a->old, nfd);
+}
+
+int plain_close(int fd, void*) {
+  REAL(close);
+  return real_close(fd);
+}
+
+bool open_fd(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+}  // namespace
+
+GREEN_EXPORT int close(int fd) {
+  green::testcancel();
+  fdinfo* f = fd_info(fd);
+  uint8_t kind = f ? f->kind.load(std::memory_order_relaxed) : (uint8_t)FD_UNKNOWN;
+  return fd_retire(fd, fd_end::close, close_op, &kind);
+}
+
+GREEN_EXPORT int dup(int old) {
+  REAL(dup);
+  int r = real_dup(old);
+  if (r >= 0) {
+    shared(old);
+    fd_forget(r);
+  }
+  return r;
+}
+
+// An invalid old or nfd leaves nfd alone (the kernel's EBADF/EINVAL).
+GREEN_EXPORT int dup2(int old, int nfd) {
+  REAL(dup2);
+  if (old == nfd || nfd < 0 || !open_fd(old)) return real_dup2(old, nfd);
+  dup_args a = {old, 0, false};
+  int r = fd_retire(nfd, fd_end::replace, dup_op, &a);
+  if (r >= 0) shared(old);
+  return r;
+}
+
+GREEN_EXPORT int dup3(int old, int nfd, int flags) {
+  REAL(dup3);
+  if (old == nfd || nfd < 0 || (flags & ~O_CLOEXEC) || !open_fd(old)) return real_dup3(old, nfd, flags);
+  dup_args a = {old, flags, true};
+  int r = fd_retire(nfd, fd_end::replace, dup_op, &a);
+  if (r >= 0) shared(old);
+  return r;
+}
+
+// Descriptors libgreen knows something about are retired one by one (a
+// pinned file moves to a hidden copy, which may land inside the range);
+// then the kernel closes the rest, around the hidden copies.
+GREEN_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
+  REAL(close_range);
+  if (flags || first > last) return real_close_range(first, last, flags);
+  unsigned top = (unsigned)fd_known_limit();
+  for (unsigned fd = first; fd <= last && fd < top; fd++) {
+    if (fd_busy((int)fd))
+      fd_retire((int)fd, fd_end::close, plain_close, nullptr);
+  }
+  top = (unsigned)fd_known_limit();
+  unsigned from = first;
+  for (unsigned fd = first; fd <= last && fd < top; fd++) {
+    if (!fd_hidden((int)fd)) continue;
+    if (from < fd && real_close_range(from, fd - 1, 0) != 0) return -1;
+    from = fd + 1;
+  }
+  if (from > last) return 0;
+  return real_close_range(from, last, 0);
+}
+
+GREEN_EXPORT void closefrom(int low) {
+  REAL(closefrom);
+  if (low < 0 || close_range((unsigned)low, ~0U, 0) != 0) real_closefrom(low);
+}
