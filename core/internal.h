@@ -117,6 +117,7 @@ struct runq {
   std::atomic<uint32_t> tail{0};
   std::atomic<G*> slots[RUNQ_SIZE];
   std::atomic<G*> runnext{nullptr};
+  std::atomic<uint32_t> nextgen{0};  // bumped (by the owner) before each runnext put
 };
 
 // P status: who may use it. A P in SYSCALL has no M (its last M is in the

@@ -39,6 +39,7 @@ static bool runq_put_slow(P* p, G* g, uint32_t h, uint32_t t) {
 // Executed only by the owner P's M.
 void runq_put(P* p, G* g, bool next) {
   if (next) {
+    p->q.nextgen.store(p->q.nextgen.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     G* old = p->q.runnext.exchange(g, std::memory_order_acq_rel);
     if (!old) return;
     g = old;  // kick the old runnext to the tail
@@ -82,23 +83,31 @@ G* runq_steal(P* thief, P* victim, bool steal_runnext) {
     n -= n / 2;
     if (n == 0) {
       if (!steal_runnext) return nullptr;
+      uint32_t gen = victim->q.nextgen.load(std::memory_order_acquire);
       G* next = victim->q.runnext.load(std::memory_order_acquire);
-      if (next && victim->m) {
+      if (!next) return nullptr;
+      if (victim->m) {
         // The victim is running and will most likely switch to runnext in
         // a moment (a G that readied another and is about to block): give
-        // it a few us before taking it away, as Go does. Only that G, if
-        // it sat there all along: one readied meanwhile is fresh (a
-        // hand-over pair at work), and gets its own grace period next time.
-        for (int i = 0; i < 300 && victim->q.runnext.load(std::memory_order_relaxed) == next; i++)
+        // it a few us before taking it away, as Go does. Only if runnext
+        // held that G all along: if another was put there even once, the
+        // victim is handing over (a pair: A, then B, then A again, each
+        // fresh; nextgen tells them apart).
+        for (int i = 0; i < 300; i++) {
+          if (victim->q.runnext.load(std::memory_order_relaxed) != next ||
+              victim->q.nextgen.load(std::memory_order_relaxed) != gen)
+            return nullptr;
           __builtin_ia32_pause();
+        }
       }
-      if (next && victim->q.runnext.compare_exchange_strong(next, nullptr,
-                                                             std::memory_order_acq_rel)) {
-        stats.steals.fetch_add(1, std::memory_order_relaxed);
-        GREEN_PROBE3(steal, thief->id, victim->id, 1);
-        return next;
-      }
-      return nullptr;
+      // (A put between the last look and this CAS is taken as well: rare,
+      // and harmless, it only moves a G; putting it back could strand it
+      // on a P that has gone idle.)
+      if (!victim->q.runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel))
+        return nullptr;
+      stats.steals.fetch_add(1, std::memory_order_relaxed);
+      GREEN_PROBE3(steal, thief->id, victim->id, 1);
+      return next;
     }
     if (n > RUNQ_SIZE / 2) continue;  // inconsistent h/t snapshot, retry
     uint32_t tt = thief->q.tail.load(std::memory_order_relaxed);

@@ -126,7 +126,7 @@ Test(runq, steal_never_takes_a_runnext_readied_during_the_grace_period) {
       }
       for (int k = 0; k < 50; k++) __builtin_ia32_pause();
       G* expect = &old_g;  // it runs old_g, which readies fresh
-      victim.q.runnext.compare_exchange_strong(expect, &fresh);
+      if (victim.q.runnext.compare_exchange_strong(expect, nullptr)) runq_put(&victim, &fresh, true);
       acted.store(i);
     }
   });
@@ -146,4 +146,46 @@ Test(runq, steal_never_takes_a_runnext_readied_during_the_grace_period) {
                TRIALS);
   cr_log_info("fresh runnext stolen %d, old one after its grace period %d, of %d", fresh_stolen,
               old_stolen, TRIALS);
+}
+
+// The same with a pair handing over back and forth during the grace
+// period: runnext goes A -> (run) -> B -> (run) -> A again. That A is
+// fresh too, although it is the G the thief first saw.
+Test(runq, steal_never_takes_a_runnext_that_came_back_during_the_grace_period) {
+  constexpr int TRIALS = 500;
+  P victim{}, thief{};
+  M m{};
+  victim.m = &m;
+  G a{}, b{};
+  std::atomic<int> trial{-1}, acted{-1};
+  std::atomic<bool> took_a{false};
+  std::thread helper([&] {  // the victim's M
+    for (int i = 0; i < TRIALS; i++) {
+      while (trial.load() != i) {
+      }
+      for (int k = 0; k < 50; k++) __builtin_ia32_pause();
+      G* expect = &a;
+      bool took = victim.q.runnext.compare_exchange_strong(expect, nullptr);  // runs a
+      if (took) {
+        runq_put(&victim, &b, true);  // a readies b, parks
+        expect = &b;
+        victim.q.runnext.compare_exchange_strong(expect, nullptr);  // runs b
+        runq_put(&victim, &a, true);  // b readies a, parks
+      }
+      took_a.store(took);
+      acted.store(i);
+    }
+  });
+  int fresh_stolen = 0;
+  for (int i = 0; i < TRIALS; i++) {
+    victim.q.runnext.store(&a);
+    trial.store(i);
+    G* got = runq_steal(&thief, &victim, true);
+    while (acted.load() != i) {
+    }
+    fresh_stolen += got == &b || (got == &a && took_a.load());
+  }
+  helper.join();
+  cr_expect_lt(fresh_stolen, TRIALS / 10, "a G readied during the grace period was stolen %d times of %d",
+               fresh_stolen, TRIALS);
 }
