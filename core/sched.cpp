@@ -314,7 +314,7 @@ bool stopm(M* m, bool listed = false) {
       sched.mu.release();
       return false;
     }
-    if (timers_pending() || sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    if (timers_next() <= nanotime() || sched.runq_size.load(std::memory_order_relaxed) > 0) {
       if (P* p = pidleget()) {
         mremove(m);
         sched.mu.release();
@@ -355,7 +355,10 @@ bool poll_for_work(M* m) {
   int64_t until = nanotime() + SPIN_NS;
   do {
     for (int i = 0; i < 64; i++) __builtin_ia32_pause();
-    if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timers_pending()) return true;
+    // A timer only counts once due: a pending one is the timer M's to wait
+    // for, and treating it as work spun a whole core while threads slept.
+    if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timers_next() <= nanotime())
+      return true;
     for (int i = 0; i < sched.nallp; i++) {
       P* v = &sched.allp[i];
       if (v != m->p && v->q.head.load(std::memory_order_relaxed) !=

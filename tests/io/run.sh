@@ -15,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -75,6 +75,11 @@ run blocked native - "$OUT/blocked" 64
 # A thread blocked inside glibc (stdio's own read, no interposer sees it)
 # with one P: sysmon lends a spare P so the other threads keep running.
 run stuck native - "$OUT/stuck"
+# Regression: spinning Ms treated a pending (not yet due) timer as work and
+# burnt a core while every thread slept (1.0 s of CPU per second).
+run idle_cpu native - "$OUT/idle_cpu"
+run idle_cpu green - "$OUT/idle_cpu"
+GREEN_PROCS=1 run idle_cpu-1p green - "$OUT/idle_cpu"
 GREEN_PROCS=1 run stuck-1p green - "$OUT/stuck"
 GREEN_PROCS=1 GREEN_TIMESLICE_US=0 run stuck-1p-nopreempt green - "$OUT/stuck"
 GREEN_PROCS=1 run blocked-1p green - "$OUT/blocked" 64
