@@ -104,29 +104,13 @@ void release(pthread_mutex_t* m, int kind, bool all) {
     wake_word(&word(m), &word(m), all, kind & PSHARED);
 }
 
-// Spin for the holder only where it can pay off (Go's canSpin): another P
-// runs (the holder may be on it), ours has nothing else to run, and nobody
-// is parked on the mutex yet (2): spinning past them would barge ahead of
-// them. With other Gs to run, parking at once lets them run (they may
-// unlock it) and, when they too want the mutex, keeps a single P working
-// it instead of two trading its cache line; and an M that has nothing left
-// to run sleeps, leaving the CPU to the holder's M on a shared machine.
-bool may_spin(int c) {
-  if (c == 2 || sched.nprocs < 2) return false;
-  M* m = getm();
-  P* p = m ? m->p : nullptr;
-  if (!p) return true;  // an OS thread of the program's own: nothing to give way to
-  return runq_empty(p) && sched.npidle.load(std::memory_order_relaxed) < sched.nprocs - 1;
-}
-
 // contended: the caller was requeued onto the mutex by a condvar (it may
 // have company there): take the word only as 2, so that our unlock wakes
 // the next one.
 int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock,
               bool contended = false) {
   std::atomic<int>& w = word(m);
-  int spins = !contended && may_spin(w.load(std::memory_order_relaxed)) ? 64 : 0;
-  for (int i = 0; i < spins; i++) {  // brief spin: the holder may be running
+  for (int i = 0; i < 64 && !contended; i++) {  // brief spin: the holder may be running
     int c = 0;
     if (w.load(std::memory_order_relaxed) == 0 &&
         w.compare_exchange_weak(c, 1, std::memory_order_acquire))
