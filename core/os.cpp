@@ -5,6 +5,9 @@
 
 #include <asm/prctl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <linux/futex.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -51,6 +54,24 @@ void write_all(int fd, const char* buf, size_t len) {
     buf += n;
     len -= (size_t)n;
   }
+}
+
+int read_file(const char* path, char* buf, int len) {
+  int fd = (int)syscall6(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fd;
+  long n = syscall6(SYS_read, fd, (long)buf, len - 1);
+  syscall6(SYS_close, fd);
+  if (n < 0) return (int)n;
+  buf[n] = 0;
+  return (int)n;
+}
+
+char task_state(int tid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  if (read_file(path, buf, sizeof buf) <= 0) return 0;
+  const char* paren = strrchr(buf, ')');  // comm may contain spaces and parentheses
+  return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
 int64_t now_ns(clockid_t clock) {

@@ -32,6 +32,13 @@ int munmap(void* addr, size_t len);
 int madvise(void* addr, size_t len, int advice);
 int mprotect(void* addr, size_t len, int prot);
 void write_all(int fd, const char* buf, size_t len);
+// Read a small file (a /proc entry) into buf, NUL-terminated: its length,
+// or -errno.
+int read_file(const char* path, char* buf, int len);
+// The kernel's scheduling state of thread tid of this process, as
+// /proc/self/task/TID/stat shows it ('R' running or runnable, 'S' asleep,
+// 'D' uninterruptible, ...), or 0 if it cannot be read.
+char task_state(int tid);
 int64_t now_ns(clockid_t clock);  // vDSO clock_gettime (not interposed)
 void set_thread_pointer(void* tp);
 // Install fn for sig (SA_SIGINFO | flags; sig itself blocked while it runs)

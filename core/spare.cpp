@@ -18,7 +18,6 @@
 // Invariants: only sysmon lends and starts retiring spares; P.helper is
 // sysmon's; a spare is P_SPARE only when no M holds it and it is in no
 // list; sched.nactive counts the Ps that are not P_SPARE.
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,26 +37,13 @@ struct watch {
 };
 watch* seen;
 
-// Read a small /proc file with raw system calls (open/read may be ours).
-int read_proc(const char* path, char* buf, int len) {
-  int fd = (int)os::syscall6(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  long n = os::syscall6(SYS_read, fd, (long)buf, len - 1);
-  os::syscall6(SYS_close, fd);
-  if (n < 0) return -1;
-  buf[n] = 0;
-  return (int)n;
-}
-
 // tid sleeps in a system call that libgreen did not make.
 bool blocked_outside(int tid) {
+  char state = os::task_state(tid);
+  if (state != 'S' && state != 'D') return false;
   char path[64], buf[256];
-  snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-  if (read_proc(path, buf, sizeof buf) <= 0) return false;
-  const char* paren = strrchr(buf, ')');  // comm may contain spaces
-  if (!paren || (paren[2] != 'S' && paren[2] != 'D')) return false;
   snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-  if (read_proc(path, buf, sizeof buf) <= 0) return false;
+  if (os::read_file(path, buf, sizeof buf) <= 0) return false;
   // "NR a1 a2 a3 a4 a5 a6 SP PC" while in a system call; "running" or
   // "-1 SP PC" otherwise.
   char* end;

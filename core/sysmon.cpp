@@ -7,7 +7,11 @@
 // looks at every P in P_SYSCALL. A P seen in the same syscall (same
 // syscalltick) on two ticks is retaken if it has work waiting, if no other
 // P is idle or looking for work, or if the syscall has lasted 10 ms; then
-// handoffp gives it to another M (woken or created). When no P has been in
+// handoffp gives it to another M (woken or created). Unless the kernel
+// shows the M runnable (state R: working in the kernel, or waiting for a
+// CPU, as on an oversubscribed machine): another M would find no CPU to
+// run on either, so that P is looked at again each RECHECK_NS and retaken
+// only once the M sleeps or the call has lasted 10 ms. When no P has been in
 // a syscall for a while and no P runs, sysmon sleeps until the next
 // syscall_enter or acquirep kicks it; while a P runs it ticks at least once
 // per time slice.
@@ -17,6 +21,7 @@
 #include <new>
 
 #include "internal.h"
+#include "os.h"
 #include "probes.h"
 
 namespace green {
@@ -26,6 +31,7 @@ namespace {
 constexpr int64_t MIN_DELAY_NS = 20 * 1000;
 constexpr int64_t MAX_DELAY_NS = 10 * 1000 * 1000;
 constexpr int64_t FORCE_RETAKE_NS = 10 * 1000 * 1000;
+constexpr int64_t RECHECK_NS = 1000 * 1000;
 constexpr int IDLE_TICKS_BEFORE_BACKOFF = 50;
 
 std::atomic<bool> started_sysmon{false};
@@ -35,6 +41,7 @@ note wake;
 struct observed {
   uint32_t tick;
   int64_t since;
+  int64_t recheck;  // M last seen runnable: look again at this time
   bool valid;
 };
 observed* seen;
@@ -43,6 +50,16 @@ bool any_in_syscall() {
   for (int i = 0; i < sched.nallp; i++)
     if (sched.allp[i].status.load(std::memory_order_seq_cst) == P_SYSCALL) return true;
   return false;
+}
+
+// p's M, in a syscall, is runnable rather than asleep: it does not need its
+// P handed on yet. One /proc read per RECHECK_NS at most.
+bool m_runnable(P* p, observed& o, int64_t now) {
+  if (now < o.recheck) return true;
+  int tid = p->mtid.load(std::memory_order_relaxed);
+  if (!tid || os::task_state(tid) != 'R') return false;
+  o.recheck = now + RECHECK_NS;
+  return true;
 }
 
 int retake(int64_t now) {
@@ -56,13 +73,14 @@ int retake(int64_t now) {
     }
     uint32_t tick = p->syscalltick.load(std::memory_order_relaxed);
     if (!o.valid || o.tick != tick) {
-      o = observed{tick, now, true};
+      o = observed{tick, now, 0, true};
       continue;
     }
     bool work = !runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0;
     bool nobody_else = sched.npidle.load(std::memory_order_relaxed) == 0 &&
                        sched.nmspinning.load(std::memory_order_relaxed) == 0;
     if (!work && !nobody_else && now - o.since < FORCE_RETAKE_NS) continue;
+    if (now - o.since < FORCE_RETAKE_NS && m_runnable(p, o, now)) continue;
     uint32_t s = P_SYSCALL;
     if (!p->status.compare_exchange_strong(s, P_IDLE, std::memory_order_acq_rel)) continue;
     o.valid = false;

@@ -15,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -80,6 +80,11 @@ run stuck native - "$OUT/stuck"
 run idle_cpu native - "$OUT/idle_cpu"
 run idle_cpu green - "$OUT/idle_cpu"
 GREEN_PROCS=1 run idle_cpu-1p green - "$OUT/idle_cpu"
+# Regression: with every CPU oversubscribed, sysmon handed on the P of each
+# short call whose M waited for a CPU mid-call, each to a new M (12-20
+# kernel threads for 2 Ps; stress-ng --pthread broke test-apps' bound).
+run oversub native - "$OUT/oversub"
+run oversub green $((GREEN_PROCS + 6)) "$OUT/oversub"
 GREEN_PROCS=1 run stuck-1p green - "$OUT/stuck"
 GREEN_PROCS=1 GREEN_TIMESLICE_US=0 run stuck-1p-nopreempt green - "$OUT/stuck"
 GREEN_PROCS=1 run blocked-1p green - "$OUT/blocked" 64
