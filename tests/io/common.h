@@ -2,6 +2,8 @@
  * checks that print what failed, and a monitor thread that samples the
  * kernel's thread count of this process from /proc. */
 #pragma once
+#include "../include/check.h"
+#include "../include/kthreads.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,31 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
-#define CHECK(cond, ...)                                        \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      failures++;                                               \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                             \
-      fputc('\n', stderr);                                      \
-    }                                                           \
-  } while (0)
-
 static inline double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static inline int kernel_threads(void) {
-  FILE* f = fopen("/proc/self/status", "r");
-  char line[256];
-  int n = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (!strncmp(line, "Threads:", 8)) n = atoi(line + 8);
-  if (f) fclose(f);
-  return n;
 }
 
 static volatile int monitor_stop;

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../include/kthreads.h"
 
 extern char** environ;
 
@@ -67,16 +68,6 @@ static void start_others(void) {
 static void stop_others(void) {
   atomic_store(&stop, 1);
   for (int i = 0; i < 8; i++) CHECK(pthread_join(others[i], NULL) == 0);
-}
-
-static int kernel_threads(void) {
-  FILE* f = fopen("/proc/self/status", "r");
-  char line[256];
-  int n = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "Threads: %d", &n) == 1) break;
-  if (f) fclose(f);
-  return n;
 }
 
 /* atfork order: prepare handlers in reverse registration order, parent and

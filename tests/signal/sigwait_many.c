@@ -4,20 +4,11 @@
  * reaches exactly the thread it names; the others time out with EAGAIN.
  * Prints PEAK_THREADS (kernel threads while all wait) for run.sh. */
 #include "common.h"
+#include "../include/kthreads.h"
 
 #define N 1000
 static atomic_int waiting, got_any, got_named, timed_out;
 static pthread_t named;
-
-static int kernel_threads(void) {
-  FILE* f = fopen("/proc/self/status", "r");
-  char line[256];
-  int n = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "Threads: %d", &n) == 1) break;
-  if (f) fclose(f);
-  return n;
-}
 
 static void* waiter(void* arg) {
   sigset_t* set = arg;

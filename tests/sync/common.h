@@ -2,6 +2,7 @@
  * natively and under LD_PRELOAD=libgreen.so alike. */
 #ifndef SYNC_COMMON_H
 #define SYNC_COMMON_H
+#include "../include/kthreads.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -61,18 +62,6 @@ static inline struct timespec after_ms(clockid_t c, long ms) {
 
 static inline long long ts_ns(const struct timespec* t) {
   return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
-}
-
-/* the kernel's view: Threads: line of /proc/self/status */
-static inline int kernel_threads(void) {
-  FILE* f = fopen("/proc/self/status", "r");
-  char line[256];
-  int n = -1;
-  if (!f) return -1;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "Threads: %d", &n) == 1) break;
-  fclose(f);
-  return n;
 }
 
 static inline int finish(const char* name) {

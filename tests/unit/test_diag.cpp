@@ -15,20 +15,11 @@
 #include "fixture.h"
 #include "internal.h"
 #include "os.h"
+#include "../include/kthreads.h"
 
 using namespace green;
 
 static int threads_before_start;
-
-static int kernel_threads() {
-  FILE* f = fopen("/proc/self/status", "r");
-  char line[256];
-  int n = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (!strncmp(line, "Threads:", 8)) n = atoi(line + 8);
-  if (f) fclose(f);
-  return n;
-}
 
 static void start_runtime() {
   threads_before_start = kernel_threads();
