@@ -13,6 +13,8 @@
 //    the freeing thread's path; trimmed Gs move to the cold list. Reuse
 //    prefers warm, then pending, then cold Gs.
 //  - A block in a free list has status idle; handles to it are invalid.
+//  - G ids are unique and never reused; a P takes them from the global
+//    counter in batches (new_id), so they increase per P, not globally.
 #include <string.h>
 
 #include <boost/context/detail/fcontext.hpp>
@@ -63,6 +65,19 @@ G* fresh_block() {
   g->owner_id = 0x40000000 | (int)i;
   tls_setup(g, block);
   return g;
+}
+
+// Unique, never reused; increasing per P, not globally.
+constexpr uint64_t GOID_BATCH = 16;
+uint64_t new_id() {
+  M* m = getm();
+  P* p = m ? m->p : nullptr;
+  if (!p) return next_id.fetch_add(1, std::memory_order_relaxed);
+  if (p->idcache == p->idcache_end) {
+    p->idcache = next_id.fetch_add(GOID_BATCH, std::memory_order_relaxed);
+    p->idcache_end = p->idcache + GOID_BATCH;
+  }
+  return p->idcache++;
 }
 
 G* take_free(size_t stack_size) {
@@ -144,7 +159,7 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
       return nullptr;
     }
   }
-  g->id = next_id.fetch_add(1, std::memory_order_relaxed);
+  g->id = new_id();
   g->status.store(gstatus::waiting, std::memory_order_relaxed);
   g->schedlink = nullptr;
   g->m = nullptr;

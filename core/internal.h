@@ -145,6 +145,11 @@ struct P {
   // switch path); stats_print sums them over the Ps.
   std::atomic<uint64_t> nswitches{0};
   std::atomic<uint64_t> nparks{0};
+  std::atomic<uint64_t> ncreated{0};  // Gs created by Gs running on this P
+  // G ids handed out by this P: [idcache, idcache_end), taken from the
+  // global counter GOID_BATCH at a time (as Go's goidcache).
+  uint64_t idcache = 0;
+  uint64_t idcache_end = 0;
 };
 
 struct switch_req;  // what g0 does after a G switched to it (sched.cpp)
@@ -193,7 +198,7 @@ struct sched_t {
 extern sched_t sched;
 
 struct stats_t {
-  std::atomic<uint64_t> gs_created{0};
+  std::atomic<uint64_t> gs_created{0};  // without a P (plus P.ncreated: stats_gs_created)
   std::atomic<int64_t> live_gs{0};
   std::atomic<int64_t> peak_gs{0};
   std::atomic<uint64_t> ms_created{0};
@@ -208,6 +213,7 @@ struct stats_t {
 };
 extern stats_t stats;
 uint64_t stats_switches();  // Gs switched in so far, over every P (stats.cpp)
+uint64_t stats_gs_created();  // Gs created so far
 // Bump a statistics counter that only its owner writes.
 inline void count(std::atomic<uint64_t>& c) {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -235,7 +241,7 @@ void ready(G* g);                       // make a waiting/new G runnable
 // Current G -> waiting; g0 then releases unlock_after and calls then(arg).
 void park_current(lock* unlock_after, void (*then)(void*) = nullptr, void* arg = nullptr);
 void gosched();                         // current G -> runnable, let others run
-[[noreturn]] void goexit_to_g0();        // current G is dead; g0 finishes it
+[[noreturn]] void goexit();              // current G is dead; g0 (or its joiner) finishes it
 [[noreturn]] void mstart_current(G* first);  // calling OS thread becomes an M
 void wakep();
 int64_t nanotime();
@@ -345,9 +351,17 @@ int unpark_one_then(const void* addr, void (*locked)(void* arg, bool left), void
 // `to`'s queue. They keep sleeping (a deadline no longer applies) until an
 // unpark of `to`. Returns how many moved.
 int requeue(const void* from, const void* to, int n, park_validate_fn validate, const void* ctx);
+// If the first waiter of addr is a G, dequeue it as woken and return it
+// without readying it: the caller must switch to it. Else nullptr.
+G* unpark_take(const void* addr);
 
 // ---- thread.cpp ----
-void thread_finish(G* g);               // on g0, after g switched away dead
+// After g switched away dead: on g0, or on its joiner's stack when
+// thread_exit_joiner took the joiner (joiner_taken).
+void thread_finish(G* g, bool joiner_taken);
+// g (current) is ending: its joiner, taken out of the parking lot (it must
+// be switched to, then thread_finish(g, true)), or nullptr.
+G* thread_exit_joiner(G* g);
 
 // ---- runq.cpp ----
 void runq_put(P* p, G* g, bool next);

@@ -296,6 +296,19 @@ void interrupt(G* g, uint32_t bits, bool only_if_parked) {
 }
 
 int unpark_one(const void* addr) { return unpark(addr, false); }
+
+G* unpark_take(const void* addr) {
+  bucket& b = bucket_for(addr);
+  lock_guard l(b.mu);
+  waiter* w = b.head;
+  while (w && w->addr != addr) w = w->next;
+  if (!w || !w->g) return nullptr;
+  dequeue(b, w);
+  G* g = w->g;
+  w->state.store(WOKEN, std::memory_order_release);
+  GREEN_PROBE1(ready, g->id);
+  return g;
+}
 int unpark_all(const void* addr) { return unpark(addr, true); }
 
 // ---- for the synchronisation objects: wait morphing, "has waiters" flags ----

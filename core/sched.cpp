@@ -6,10 +6,12 @@
 // after that can another M see the G, so no G is ever resumed before its
 // context is complete. g0 then picks the next G (find_runnable) and jumps to
 // it after switching the thread pointer to the G's own TCB (tls_enter); back
-// on g0 it switches it to the M's own. One exception: a parking G whose P
+// on g0 it switches it to the M's own. Two exceptions: a parking G whose P
 // has a G in runnext switches to it directly (park_handoff), and g0's part
 // of the park runs on that G's stack before it resumes, with the same order
-// (context saved, then the lock released).
+// (context saved, then the lock released); an ending G whose joiner waits
+// switches to the joiner (exit_handoff), and g0's part of the exit
+// (thread_finish) runs on the joiner's stack.
 //
 // Spinning Ms (as Go): an M without work that looks for Gs to steal is
 // "spinning". ready() wakes an idle P/M only if no M is spinning (wakep);
@@ -25,7 +27,7 @@
 //
 // Contracts: find_runnable/execute/stopm run on g0 only; ready may run
 // anywhere (a G, g0, a foreign OS thread); park_current/gosched/
-// goexit_to_g0 run on a G only.
+// goexit run on a G only.
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -90,6 +92,17 @@ __thread M* tls_m;
 namespace {
 
 enum class req_kind { yield, park, exit, syscall_exit, preempt };
+
+// What a G switched to learns from the one that switched (the record lives
+// on the switching side's stack: read it first). prev null: g0's execute
+// (next's g0 context is the transfer's). Otherwise prev switched directly
+// (park_handoff, exit_handoff), and its half of the switch (req) is done
+// on next's stack before next resumes.
+struct handoff {
+  G* prev;
+  struct switch_req* req;
+  G* next;
+};
 }  // namespace
 
 struct switch_req {
@@ -463,7 +476,8 @@ void execute(M* m, G* g) {
   asan_enter_g(m, g);
   tls_sanitizer_in(m, g);
   tls_enter(g, m);  // from here until we are back, no TLS access on g0
-  transfer_t t = jump_fcontext(g->ctx, g);
+  handoff h{nullptr, nullptr, g};  // read by g_entry if g starts here
+  transfer_t t = jump_fcontext(g->ctx, &h);
   os::set_thread_pointer(m->tcb);
   G* prev = m->curg;
   tls_sanitizer_out(m, prev);
@@ -481,7 +495,7 @@ void execute(M* m, G* g) {
       park_finish(prev, req);
       break;
     case req_kind::exit:
-      thread_finish(prev);
+      thread_finish(prev, false);
       break;
     case req_kind::syscall_exit: {  // prev came back from the kernel and found no P
       prev->status.store(gstatus::runnable, std::memory_order_relaxed);
@@ -557,23 +571,22 @@ void switch_to_g0(switch_req* req) {
   deliver_pending_fast(g);  // pthread_kill while it was away
 }
 
-// ---- park straight into runnext (no trip through g0) ----
+// ---- switching G to G (no trip through g0) ----
 // A G that parks right after readying another (a condvar or mutex
-// hand-over, a semaphore post then wait) would go to g0 only for g0 to take
-// that G from runnext and jump to it. park_handoff switches to it directly:
-// one stack switch and one thread-pointer write instead of two each. It
-// does execute()'s part for next before the switch (switch_in), and g0's
-// part of a park for prev right after it on next's stack (ontop_fcontext,
-// finish_handoff), where prev's context is known: save it, then
-// park_finish. Every 61st switch of a P, and every switch while timers are
-// pending, still goes through g0, so the global queue and the timers are
-// looked at as often as before. A G that never ran is not taken: it starts
-// in g_entry, which expects g0's jump.
-
-struct handoff {
-  G* prev;
-  switch_req* req;
-};
+// hand-over, a semaphore post then wait, a create then join) would go to
+// g0 only for g0 to take that G from runnext and jump to it. park_handoff
+// switches to it directly: one stack switch and one thread-pointer write
+// instead of two each. It does execute()'s part for next before the switch
+// (switch_in), and g0's part of a park for prev right after it on next's
+// stack, where prev's context is known: save it, then park_finish. A G that
+// has run resumes through ontop_fcontext (finish_handoff); a G that never
+// ran starts in g_entry, which does the same when its handoff names a prev.
+// Likewise a G that ends while its joiner waits (exit_handoff) takes the
+// joiner out of the parking lot and switches to it; thread_finish then runs
+// on the joiner's stack (the dead G's stack may be reused once the join
+// completes, so nothing of it runs after that). Every 61st switch of a P,
+// and every switch while timers are pending, still goes through g0, so the
+// global queue and the timers are looked at as often as before.
 
 [[maybe_unused]] transfer_t finish_handoff(transfer_t t) {
   auto* h = static_cast<handoff*>(t.data);  // on prev's stack: read it first
@@ -584,40 +597,73 @@ struct handoff {
   return transfer_t{m->g0ctx, nullptr};  // what next's switch_to_g0 expects from g0
 }
 
-bool park_handoff(G* g, switch_req* req) {
+[[maybe_unused]] transfer_t finish_exit(transfer_t t) {
+  G* prev = static_cast<G*>(t.data);
+  M* m = prev->m;
+  thread_finish(prev, true);
+  return transfer_t{m->g0ctx, nullptr};
+}
+
+// May the running G on m switch to another G directly, with no g0 trip?
+bool may_handoff(M* m) {
 #if GREEN_ASAN
-  (void)g, (void)req;
+  (void)m;
   return false;  // the fiber annotations assume every switch goes through g0
 #else
-  M* m = g->m;
-  P* p = m->p;
   // The switches on which find_runnable looks past runnext (its fairness
   // tick: schedtick before execute bumps it) go through g0.
-  if (!p || p->schedtick.load(std::memory_order_relaxed) % 61 == 0 || timers_pending())
-    return false;
+  P* p = m->p;
+  return p && p->schedtick.load(std::memory_order_relaxed) % 61 != 0 && !timers_pending();
+#endif
+}
+
+bool park_handoff(G* g, switch_req* req) {
+  M* m = g->m;
+  if (!may_handoff(m)) return false;
+  P* p = m->p;
   G* next = p->q.runnext.load(std::memory_order_relaxed);
-  if (!next || !next->started ||
-      !p->q.runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel))
+  if (!next || !p->q.runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel))
     return false;
   switch_in(m, next);
   tls_enter(next, m);  // from here on, TLS is next's
-  handoff h{g, req};
-  transfer_t t = ontop_fcontext(next->ctx, &h, finish_handoff);
+  handoff h{g, req, next};
+  transfer_t t = next->started ? ontop_fcontext(next->ctx, &h, finish_handoff)
+                               : jump_fcontext(next->ctx, &h);
   // Resumed (by g0, or by another G's handoff), as after switch_to_g0.
   g->m->g0ctx = t.fctx;
   deliver_pending_fast(g);
   return true;
-#endif
+}
+
+// g is ending (thread_exit): if its joiner waits, switch to it. Returns
+// only when g must go through g0 (nothing done then).
+void exit_handoff(G* g) {
+  M* m = g->m;
+  if (!may_handoff(m)) return;
+  G* next = thread_exit_joiner(g);
+  if (!next) return;
+  switch_in(m, next);
+  tls_enter(next, m);
+  ontop_fcontext(next->ctx, g, finish_exit);
+  fatal(__func__, "a dead G was resumed");
 }
 
 }  // namespace
 
 void g_entry(transfer_t t) {
-  G* g = static_cast<G*>(t.data);
-  g->m->g0ctx = t.fctx;
+  auto* h = static_cast<handoff*>(t.data);  // on the switching side's stack
+  G* g = h->next;
+  G* prev = h->prev;
+  switch_req* req = h->req;
   g->started = true;
-  asan_entered_g(g->m, g);
   tls_g = g;  // the thread pointer is already g's TCB: this is g's own copy
+  if (prev) {  // park_handoff: g0's half of prev's park, here
+    prev->ctx = t.fctx;
+    park_finish(prev, req);
+  } else {
+    g->m->g0ctx = t.fctx;
+  }
+  asan_entered_g(g->m, g);
   tls_start_thread();
   deliver_pending_fast(g);
   mark_user_entry();
@@ -736,7 +782,8 @@ void handoffp(P* p) {
   sched.mu.release();
 }
 
-[[noreturn]] void goexit_to_g0() {
+[[noreturn]] void goexit() {
+  exit_handoff(getg());
   switch_req req{req_kind::exit, nullptr, nullptr};
   switch_to_g0(&req);
   fatal(__func__, "a dead G was resumed");

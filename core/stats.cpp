@@ -17,12 +17,16 @@ uint64_t sum_over_ps(std::atomic<uint64_t> P::*counter) {
 
 uint64_t stats_switches() { return sum_over_ps(&P::nswitches); }
 
+uint64_t stats_gs_created() {
+  return stats.gs_created.load(std::memory_order_relaxed) + sum_over_ps(&P::ncreated);
+}
+
 void stats_print() {
   uint64_t parks = sum_over_ps(&P::nparks), switches = stats_switches();
   diag("libgreen: stats: gs_created=%lu peak_gs=%ld live_gs=%ld ms_created=%lu steals=%lu "
        "parks=%lu switches=%lu wakeups=%lu syscalls=%lu handoffs=%lu spares_lent=%lu preempt_signals=%lu "
        "preempts=%lu preempt_unsafe=%lu procs=%d\n",
-       (unsigned long)stats.gs_created.load(), (long)stats.peak_gs.load(),
+       (unsigned long)stats_gs_created(), (long)stats.peak_gs.load(),
        (long)stats.live_gs.load(), (unsigned long)stats.ms_created.load(),
        (unsigned long)stats.steals.load(), (unsigned long)parks,
        (unsigned long)switches, (unsigned long)stats.wakeups.load(), (unsigned long)stats.syscalls.load(),

@@ -6,7 +6,10 @@
 //   JOINABLE --exit----> EXITED   --join/detach--> reclaimed by that caller
 // Exactly one party reclaims a G (gfree): g0 for a detached G, otherwise
 // whoever moves the state out of EXITED with a CAS. A joiner parks on the
-// address of join_state; the exiting side unparks after publishing EXITED.
+// address of join_state; the exiting side unparks after publishing EXITED,
+// or (exit_handoff, sched.cpp) takes the parked joiner out of the lot,
+// switches to it and publishes EXITED on the joiner's stack, as the dead
+// G's stack may be reused as soon as the joiner can see EXITED.
 //
 // Process lifetime: main's return calls exit(); pthread_exit on main only
 // ends the main G, and the process exits with status 0 when the last G ends.
@@ -65,7 +68,10 @@ int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), v
   // Destructors below are not cancelled (they may block at cancellation
   // points): the thread is ending.
   g->cancel.fetch_or(CANCEL_EXITING, std::memory_order_acq_rel);
-  g->intr.fetch_and(~INTR_CANCEL, std::memory_order_acq_rel);
+  // (A cancel that sets INTR_CANCEL after this load acts as one that set
+  // it after the fetch_and: the bit stays.)
+  if (g->intr.load(std::memory_order_acquire) & INTR_CANCEL)
+    g->intr.fetch_and(~INTR_CANCEL, std::memory_order_acq_rel);
   tls_run_dtors();
   keys_run_destructors();
   // Last, as the kernel walks glibc's robust list only when the thread has
@@ -73,14 +79,27 @@ int thread_create(pthread_t* out, const thread_attr& attr, void* (*fn)(void*), v
   robust_owner_exit();
   if (g->is_main) main_exited.store(true, std::memory_order_release);
   GREEN_PROBE1(g_exit, g->id);
-  goexit_to_g0();
+  goexit();
 }
 
-void thread_finish(G* g) {
+// The joiner is taken out of the lot before EXITED is published (by
+// thread_finish, on the joiner's stack): g's stack is still in use. While
+// it is out, JOINING cannot change: its timeout and interruption found it
+// dequeued, and detach and other joins fail on JOINING.
+G* thread_exit_joiner(G* g) {
+  if (g->join_state.load(std::memory_order_acquire) != JOIN_JOINING) return nullptr;
+  return unpark_take(&g->join_state);
+}
+
+void thread_finish(G* g, bool joiner_taken) {
   signals_g_exited(g);
   g->status.store(gstatus::dead, std::memory_order_release);
   uint32_t s = g->join_state.load(std::memory_order_acquire);
-  for (;;) {
+  if (joiner_taken) {  // JOINING, and nobody else may change it (thread_exit_joiner)
+    GREEN_ASSERT(s == JOIN_JOINING);
+    g->join_state.store(JOIN_EXITED, std::memory_order_release);
+  }
+  while (!joiner_taken) {
     if (s == JOIN_DETACHED) {
       gfree(g);
       break;
@@ -201,7 +220,11 @@ int thread_stack(pthread_t t, void** addr, size_t* size, size_t* guard, bool* de
 }
 
 void stats_g_created() {
-  stats.gs_created.fetch_add(1, std::memory_order_relaxed);
+  M* m = getm();
+  if (P* p = m ? m->p : nullptr)
+    count(p->ncreated);  // the P's owner: no locked instruction
+  else
+    stats.gs_created.fetch_add(1, std::memory_order_relaxed);
   int64_t live = stats.live_gs.fetch_add(1, std::memory_order_relaxed) + 1;
   int64_t peak = stats.peak_gs.load(std::memory_order_relaxed);
   while (live > peak && !stats.peak_gs.compare_exchange_weak(peak, live)) {

@@ -137,7 +137,10 @@ int count_adds(struct dl_phdr_info* info, size_t, void* data) {
 // Every REFRESH_EVERY resets, see whether modules were loaded since the
 // capture; if so recapture and report it (the caller then takes the slow path).
 bool modules_changed() {
-  if (resets.fetch_add(1, std::memory_order_relaxed) % REFRESH_EVERY) return false;
+  // A plain increment: a lost count only delays the look a little.
+  unsigned n = resets.load(std::memory_order_relaxed);
+  resets.store(n + 1, std::memory_order_relaxed);
+  if (n % REFRESH_EVERY) return false;
   unsigned long long adds = 0;
   dl_iterate_phdr(count_adds, &adds);
   if (adds == modules_adds) return false;

@@ -53,6 +53,58 @@ static void* consumer(void* a) {
 
 static void* stack_probe(void* a) { char local; return (void*)((char*)&local - (char*)a); }
 
+/* Thread-local state of a thread that starts right as its creator blocks
+ * (create then join, create then condvar wait) and of the creator after it
+ * is woken by that thread's exit or signal. Under libgreen these are the
+ * direct G-to-G switches: into a G that never ran, and from an ending G to
+ * its joiner. */
+static __thread long tl_value = 42;
+static pthread_mutex_t hm = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hc = PTHREAD_COND_INITIALIZER;
+static int h_flag;
+static void* fresh_tls(void* a) {
+  long bad = tl_value != 42 || errno != 0;
+  tl_value = (long)a;
+  errno = (int)(long)a;
+  return (void*)bad;
+}
+static void* fresh_signal(void* a) {
+  (void)a;
+  long bad = tl_value != 42 || errno != 0;
+  tl_value = -1;
+  errno = EIO;
+  pthread_mutex_lock(&hm);
+  h_flag = 1;
+  pthread_cond_signal(&hc);
+  pthread_mutex_unlock(&hm);
+  return (void*)bad;
+}
+static void handoff_tls(void) {
+  for (long i = 1; i <= 3000; i++) {
+    pthread_t t;
+    void* r = (void*)1L;
+    tl_value = 1000 + i;
+    errno = 0;
+    if (i % 2) {
+      CHECK(pthread_create(&t, NULL, fresh_tls, (void*)i) == 0, "create %ld", i);
+      errno = ENOENT;
+      CHECK(pthread_join(t, &r) == 0, "join %ld", i);
+    } else {
+      pthread_mutex_lock(&hm);
+      h_flag = 0;
+      CHECK(pthread_create(&t, NULL, fresh_signal, (void*)i) == 0, "create %ld", i);
+      while (!h_flag) pthread_cond_wait(&hc, &hm);
+      pthread_mutex_unlock(&hm);
+      errno = ENOENT;
+      CHECK(pthread_join(t, &r) == 0, "join %ld", i);
+    }
+    CHECK(r == NULL, "thread %ld saw another thread's errno or __thread value", i);
+    CHECK(tl_value == 1000 + i && errno == ENOENT, "creator's errno %d / __thread %ld after %ld",
+          errno, tl_value, i);
+    if (failures) break;
+  }
+}
+
 int main(void) {
   pthread_t t;
   void* r;
@@ -115,6 +167,8 @@ int main(void) {
   pthread_create(&t, &ua, stack_probe, stack);
   pthread_join(t, &r);
   CHECK((long)r > 0 && (long)r < (long)us, "ran on the user stack (offset %ld)", (long)r);
+  /* TLS across create+join and create+condvar hand-overs */
+  handoff_tls();
   /* pthread_once under a race */
   pthread_t os[32];
   for (int i = 0; i < 32; i++) pthread_create(&os[i], NULL, call_once, NULL);
