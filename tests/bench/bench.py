@@ -75,7 +75,7 @@ BENCHES = [
     dict(name="create_join", what="create a thread and join it, one after another (examples/create_join)",
          native=[ex("create_join"), q(20000, 5000)], libgreen=[ex("create_join"), q(1000000, 200000)],
          go=[gobin("create_join"), q(1000000, 200000)],
-         metrics=[NS], goals={"ns_per_op": ([("abs", "<=", 300)], "<= 300 ns")}),
+         metrics=[NS], goals={"ns_per_op": ([("abs", "<=", 250)], "<= 250 ns")}),
     dict(name="pingpong_cond", what="two threads hand a turn over with a mutex + condvar, per switch (examples/pingpong cond; Go sync.Cond)",
          native=[ex("pingpong"), "cond", q(20000, 5000)], libgreen=[ex("pingpong"), "cond", q(1000000, 200000)],
          go=[gobin("pingpong"), "cond", q(1000000, 200000)],
