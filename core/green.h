@@ -212,6 +212,10 @@ int reserved_signal();            // libgreen's own signal number (0 before star
 // own code (which may hold a lock): it was put back to be delivered later,
 // and the application's handler must not run now.
 bool signal_must_defer(int sig, const siginfo_t* info, const void* ucontext);
+// Before that: true if sig reached a thread that runs no G while a G waits
+// for it in sigsuspend/pause; it was sent on to that G's OS thread, and
+// the handler must not run here.
+bool signal_forward(int sig, const siginfo_t* info);
 
 // ---- diagnostics (diag.cpp, deadlock.cpp) ----
 // handler is libgreen's SIGSEGV/SIGBUS handler, which stands in for SIG_DFL

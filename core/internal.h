@@ -97,6 +97,9 @@ struct G {
   // and the old _pthread_cleanup_push); the forced-unwind exception object.
   std::atomic<uint32_t> cancel;
   std::atomic<int> wake_tid;
+  // In sigsuspend or pause (syscall_intr): the signals it waits for, else
+  // 0. A process signal that reaches an idle M is forwarded to such a G.
+  std::atomic<uint64_t> suspend_accepts;
   void* cleanup_top;
   void* cleanup_old;
   alignas(16) unsigned char unwind_exc[32];

@@ -156,10 +156,20 @@ long syscall_intr(long nr, long a, long b, long c, long d, long e, long f) {
   if (!g || !sched.started.load(std::memory_order_relaxed) || !sig)
     return os::syscall6(nr, a, b, c, d, e, f);
   long args[6] = {a, b, c, d, e, f};
+  // sigsuspend and pause wait for a handler: they also end, without the
+  // call, if a signal was forwarded to this G just before (signal_forward).
+  uint64_t accepts = 0;
+  if (nr == SYS_rt_sigsuspend)
+    accepts = ~*reinterpret_cast<const uint64_t*>(a);
+  else if (nr == SYS_pause)
+    accepts = ~g->sigmask.load(std::memory_order_relaxed);
+  uint32_t stop = accepts ? INTR_CANCEL | INTR_SIGNAL : INTR_CANCEL;
   syscall_enter();
   int tid = g->m->tid;  // the G stays on this M until syscall_exit
+  if (accepts) g->suspend_accepts.store(accepts, std::memory_order_seq_cst);
   g->wake_tid.store(tid, std::memory_order_seq_cst);
-  long r = green_intr_syscall(nr, args, &g->intr, INTR_CANCEL);
+  long r = green_intr_syscall(nr, args, &g->intr, stop);
+  if (accepts) g->suspend_accepts.store(0, std::memory_order_seq_cst);
   int mine = tid;
   if (!g->wake_tid.compare_exchange_strong(mine, 0, std::memory_order_acq_rel)) {
     for (int spins = 0; g->wake_tid.load(std::memory_order_acquire) != WAKE_SENT; spins++)

@@ -330,6 +330,50 @@ void signal_handled(int sig, bool restart, bool directed) {
   interrupt(target, INTR_SIGNAL, true);
 }
 
+namespace {
+struct suspended {
+  uint64_t bit;
+  G* found;
+};
+bool waits_for(G* g, void* ctx) {
+  auto* s = static_cast<suspended*>(ctx);
+  if (!(g->suspend_accepts.load(std::memory_order_acquire) & s->bit)) return true;
+  s->found = g;
+  return false;
+}
+}  // namespace
+
+// Natively the kernel gives a process signal to a thread that does not
+// block it, the main thread first, so a thread in sigsuspend or pause gets
+// it. Under libgreen it may reach an idle M instead (the M's mask is the
+// idle mask, not the suspended G's): send it on, with its siginfo, to the
+// M of a G that waits for it in sigsuspend/pause (main's first). The G's
+// INTR_SIGNAL ends the wait even if it had not begun the system call yet.
+bool signal_forward(int sig, const siginfo_t* info) {
+  if (getg()) return false;  // a G took it: the kernel chose as natively
+  suspended s{bit(sig), nullptr};
+  G* mg = main_g;
+  if (mg && (mg->suspend_accepts.load(std::memory_order_acquire) & s.bit))
+    s.found = mg;
+  else
+    for_each_g(waits_for, &s);
+  G* g = s.found;
+  if (!g) return false;
+  M* m = g->m;
+  int tid = m ? m->tid : 0;
+  if (tid <= 0) return false;
+  // Its own siginfo where Linux allows (not for kernel- or kill()-sent
+  // ones to another thread: EPERM), else as a tgkill.
+  siginfo_t copy = *info;
+  if (os::syscall6(SYS_rt_tgsigqueueinfo, self_pid(), tid, sig, (long)&copy) != 0 &&
+      os::syscall6(SYS_tgkill, self_pid(), tid, sig) != 0)
+    return false;
+  g->intr.fetch_or(INTR_SIGNAL, std::memory_order_seq_cst);
+  if (!(g->suspend_accepts.load(std::memory_order_seq_cst) & s.bit))  // it has left meanwhile
+    g->intr.fetch_and(~INTR_SIGNAL, std::memory_order_relaxed);
+  return true;
+}
+
 bool signal_arrived(int sig) {
   G* g = getg();
   if (!g) return false;

@@ -38,7 +38,7 @@ app_action table[NSIG];
 std::atomic_flag table_lock = ATOMIC_FLAG_INIT;
 
 void wrapper(int sig, siginfo_t* info, void* uc) {
-  if (green::signal_must_defer(sig, info, uc)) return;
+  if (green::signal_forward(sig, info) || green::signal_must_defer(sig, info, uc)) return;
   app_action& a = table[sig];
   void* h = a.handler.load(std::memory_order_acquire);
   int flags = a.flags.load(std::memory_order_relaxed);
