@@ -294,15 +294,28 @@ bool interrupted_restart() {
 }
 
 namespace {
+// A G that would take signal `bit`, the first for_each_g finds; `wants`
+// says which: parked interruptibly and not blocking it (takes), or
+// waiting for it in sigsuspend/pause (waits_for).
 struct pick {
   uint64_t bit;
+  bool (*wants)(G* g, uint64_t bit);
   G* found;
 };
-bool takes(G* g, void* ctx) {
+bool wanted(G* g, void* ctx) {
   auto* p = static_cast<pick*>(ctx);
-  if (!parked_interruptibly(g) || (g->sigmask.load(std::memory_order_relaxed) & p->bit)) return true;
+  if (!p->wants(g, p->bit)) return true;
   p->found = g;
   return false;
+}
+bool takes(G* g, uint64_t b) {
+  return parked_interruptibly(g) && !(g->sigmask.load(std::memory_order_relaxed) & b);
+}
+bool waits_for(G* g, uint64_t b) { return g->suspend_accepts.load(std::memory_order_acquire) & b; }
+G* find_g(uint64_t b, bool (*wants)(G*, uint64_t)) {
+  pick p{b, wants, nullptr};
+  for_each_g(wanted, &p);
+  return p.found;
 }
 }  // namespace
 
@@ -317,31 +330,14 @@ void signal_handled(int sig, bool restart, bool directed) {
   }
   G* target = nullptr;
   G* mg = main_g;
-  if (mg && mg != self && parked_interruptibly(mg) &&
-      !(mg->sigmask.load(std::memory_order_relaxed) & bit(sig)))
+  if (mg && mg != self && takes(mg, bit(sig)))
     target = mg;
-  else if (!self) {  // ran on an idle M: nobody running took it
-    pick p{bit(sig), nullptr};
-    for_each_g(takes, &p);
-    target = p.found;
-  }
+  else if (!self)  // ran on an idle M: nobody running took it
+    target = find_g(bit(sig), takes);
   if (!target) return;
   target->intr_restart = restart;
   interrupt(target, INTR_SIGNAL, true);
 }
-
-namespace {
-struct suspended {
-  uint64_t bit;
-  G* found;
-};
-bool waits_for(G* g, void* ctx) {
-  auto* s = static_cast<suspended*>(ctx);
-  if (!(g->suspend_accepts.load(std::memory_order_acquire) & s->bit)) return true;
-  s->found = g;
-  return false;
-}
-}  // namespace
 
 // Natively the kernel gives a process signal to a thread that does not
 // block it, the main thread first, so a thread in sigsuspend or pause gets
@@ -351,13 +347,9 @@ bool waits_for(G* g, void* ctx) {
 // INTR_SIGNAL ends the wait even if it had not begun the system call yet.
 bool signal_forward(int sig, const siginfo_t* info) {
   if (getg()) return false;  // a G took it: the kernel chose as natively
-  suspended s{bit(sig), nullptr};
+  uint64_t b = bit(sig);
   G* mg = main_g;
-  if (mg && (mg->suspend_accepts.load(std::memory_order_acquire) & s.bit))
-    s.found = mg;
-  else
-    for_each_g(waits_for, &s);
-  G* g = s.found;
+  G* g = mg && waits_for(mg, b) ? mg : find_g(b, waits_for);
   if (!g) return false;
   M* m = g->m;
   int tid = m ? m->tid : 0;
@@ -369,7 +361,7 @@ bool signal_forward(int sig, const siginfo_t* info) {
       os::syscall6(SYS_tgkill, self_pid(), tid, sig) != 0)
     return false;
   g->intr.fetch_or(INTR_SIGNAL, std::memory_order_seq_cst);
-  if (!(g->suspend_accepts.load(std::memory_order_seq_cst) & s.bit))  // it has left meanwhile
+  if (!(g->suspend_accepts.load(std::memory_order_seq_cst) & b))  // it has left meanwhile
     g->intr.fetch_and(~INTR_SIGNAL, std::memory_order_relaxed);
   return true;
 }
