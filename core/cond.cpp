@@ -67,7 +67,7 @@ bool mark_waiting(const void* key, const void*) {  // under the bucket lock
   return true;
 }
 
-void clear_if_none_left(void* c, bool left) {  // under the bucket lock
+void clear_if_none_left(void* c, int, bool left) {  // under the bucket lock
   if (!left) waiters(static_cast<pthread_cond_t*>(c)).store(0, std::memory_order_relaxed);
 }
 

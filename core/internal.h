@@ -332,6 +332,10 @@ int64_t preempt_check(int64_t now);     // sysmon: signal Ps whose G overran; re
                                         // longest sysmon may sleep before looking again
 
 // ---- parking.cpp: beyond green.h's park/unpark, for the sync objects ----
+// Never 0; changes in the child of fork, where every waiter is gone: a
+// record of a wake-up in an object (mutex.cpp's woken flag) stores it and
+// counts only while it is current.
+extern std::atomic<uint32_t> park_gen;
 struct park_opts {
   // Runs once, after the caller is queued and off its stack (on g0 for a G)
   // and the bucket lock is released; also when park returns at once
@@ -342,12 +346,14 @@ struct park_opts {
   const void* requeue_to = nullptr;  // requeue(addr, requeue_to, ...) may move the caller
   wait_on requeue_why;               // what it then waits for (thread dumps)
   bool requeued = false;             // out: moved by requeue, then woken on the new address
+  bool front = false;                // queue ahead of every waiter (one that waited already)
 };
 park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
                  clockid_t clock, wait_on why, bool interruptible, park_opts* opts);
-// unpark_one, and locked(arg, left) runs under the bucket lock before the
-// woken waiter can return; left: more waiters of addr are queued.
-int unpark_one_then(const void* addr, void (*locked)(void* arg, bool left), void* arg);
+// unpark_one, and locked(arg, woken, left) runs under the bucket lock before
+// the woken waiter can return; woken: 1 if a waiter was dequeued, else 0;
+// left: more waiters of addr are queued.
+int unpark_one_then(const void* addr, void (*locked)(void* arg, int woken, bool left), void* arg);
 // Wait morphing: if the first waiter of `from` allows `to` (park_opts) and
 // validate(to, ctx) holds, both checked under both bucket locks, move up to
 // n waiters of `from`, in order and while they allow `to`, to the tail of

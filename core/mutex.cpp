@@ -7,7 +7,7 @@
 //   __kind     glibc's encoding: type (bits 0-1) | 16 robust | 32 prio-inherit
 //              | 64 prio-protect | 128 process-shared; -1 once destroyed
 //   __nusers   process-shared: the owner's pid (owner ids repeat across
-//              processes)
+//              processes); private: the wake-up mark (wake_one)
 //   __spins    prio-protect: the priority ceiling
 //   __elision  robust: ROBUST_OK / OWNER_DIED / INCONSISTENT / NOTRECOVERABLE
 //   __list     robust: links of the owner's list of robust mutexes it holds
@@ -19,6 +19,14 @@
 // process-shared mutexes); an unlocker that saw 2 wakes one waiter after
 // storing 0. Hence no wake-up is lost. Private mutexes park Gs on the
 // parking lot; shared ones sleep in the kernel (wait.h).
+//
+// Private mutexes also keep a wake-up mark in __nusers (see wake_one): at
+// most one woken waiter retries at a time, so the G that holds the mutex
+// keeps re-taking it while the others sleep, as native threads do; and a
+// waiter that has failed for STARVE_NS queues first and makes every
+// unlock yield to the woken one until it gets in, so a G that re-locks at
+// once cannot keep it out for ever (on one P it would: preemption only
+// lands in application code, which is inside its critical section).
 //
 // Robust mutexes are robust against the death of the G holding them: each
 // G keeps a list of those it holds (a TLS head: TLS is per G), and
@@ -98,10 +106,52 @@ void robust_unlink(pthread_mutex_t* m) {
   l.__prev = l.__next = nullptr;
 }
 
+// ---- waking (private mutexes): one woken waiter at a time, no starving ----
+// __nusers of a private mutex (Go's mutexWoken and mutexStarving):
+//   bits 0-30  park_gen while a waiter that an unlock dequeued has not yet
+//              made its next attempt, else 0 (or a past generation: that
+//              waiter was lost in a fork); unlocks meanwhile wake nobody
+//   bit 31     STARVING: a waiter failed again after waiting STARVE_NS; it
+//              queued first, and every unlock yields to the woken waiter
+//              until one that waited less (or it) gets the mutex
+constexpr uint32_t STARVING = 1u << 31;
+constexpr int64_t STARVE_NS = 1000000;
+
+std::atomic<uint32_t>& woken(pthread_mutex_t* m) {
+  return *reinterpret_cast<std::atomic<uint32_t>*>(&m->__data.__nusers);
+}
+
+uint32_t gen() { return park_gen.load(std::memory_order_relaxed) & ~STARVING; }
+
+void set_woken(void* mp, int n, bool) {  // under the bucket lock
+  if (!n) return;
+  auto& f = woken(static_cast<pthread_mutex_t*>(mp));
+  uint32_t v = f.load(std::memory_order_relaxed);
+  while (!f.compare_exchange_weak(v, (v & STARVING) | gen(), std::memory_order_relaxed)) {
+  }
+}
+
+// The word was 2 when we stored 0 (seq_cst): wake one waiter, unless one
+// woken earlier has still to make its attempt. That attempt (lock_slow:
+// clear the mark, then take the word, seq_cst both) comes after our store,
+// so it either takes the mutex, whose next unlock looks again, or finds it
+// held by someone who took it after us and marks it 2 for their unlock.
+// With a waiter starving, step aside so the woken one runs now: a G that
+// re-locks at once would otherwise win every time on one P.
+void wake_one(pthread_mutex_t* m) {
+  uint32_t v = woken(m).load(std::memory_order_seq_cst);
+  if ((v & ~STARVING) != gen()) unpark_one_then(&word(m), set_woken, m);
+  if ((v & STARVING) && getg_switchable() && sched.started.load(std::memory_order_relaxed))
+    gosched();
+}
+
 // Store 0 and wake one waiter (all of them when the mutex became unusable).
 void release(pthread_mutex_t* m, int kind, bool all) {
-  if (word(m).exchange(0, std::memory_order_release) == 2 || all)
+  if (word(m).exchange(0, std::memory_order_seq_cst) != 2 && !all) return;
+  if (all || (kind & PSHARED))
     wake_word(&word(m), &word(m), all, kind & PSHARED);
+  else
+    wake_one(m);
 }
 
 // contended: the caller was requeued onto the mutex by a condvar (it may
@@ -110,25 +160,50 @@ void release(pthread_mutex_t* m, int kind, bool all) {
 int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock,
               bool contended = false) {
   std::atomic<int>& w = word(m);
-  for (int i = 0; i < 64 && !contended; i++) {  // brief spin: the holder may be running
+  bool priv = !(kind & PSHARED);
+  int spins = contended ? 0 : 64;
+  for (int i = 0; i < spins; i++) {  // brief spin: the holder may be running
     int c = 0;
     if (w.load(std::memory_order_relaxed) == 0 &&
         w.compare_exchange_weak(c, 1, std::memory_order_acquire))
       return 0;
     __builtin_ia32_pause();
   }
-  while (w.exchange(2, std::memory_order_acquire) != 0) {
+  bool woke = contended;  // requeued waiters were dequeued by an unlock
+  bool starving = false;  // we set STARVING
+  int64_t since = 0;      // first park
+  for (;;) {
+    // Our attempt follows this: from here on an unlock wakes the next.
+    if (woke && priv) woken(m).fetch_and(STARVING, std::memory_order_seq_cst);
+    if (w.exchange(2, std::memory_order_seq_cst) == 0) {
+      // Starvation ends with the starving waiter, or with one that waited
+      // less (a STARVING left by a waiter lost in a fork).
+      if (priv && (starving || (woke && since && nanotime() - since < STARVE_NS)))
+        woken(m).fetch_and(~STARVING, std::memory_order_relaxed);
+      return 0;
+    }
     // Someone else holds the word; it stays theirs to release.
     if ((kind & ROBUST) && rstate(m).load(std::memory_order_relaxed) == NOTRECOVERABLE)
       return ENOTRECOVERABLE;
-    if (wait_word(&w, &uword(m), 2, deadline, clock, kind & PSHARED, {wait_kind::mutex, m}) ==
-        ETIMEDOUT) {
-      int c = 0;  // a last chance, as glibc: the lock may be free right now
-      if (w.compare_exchange_strong(c, 2, std::memory_order_acquire)) return 0;
-      return ETIMEDOUT;
+    bool front = false;
+    if (priv && woke) {
+      int64_t now = nanotime();
+      if (!since) since = now;
+      if (now - since >= STARVE_NS) {
+        if (!starving) woken(m).fetch_or(STARVING, std::memory_order_relaxed);
+        starving = front = true;
+      }
+    } else if (priv && !since) {
+      since = nanotime();
     }
+    if (wait_word(&w, &uword(m), 2, deadline, clock, kind & PSHARED, {wait_kind::mutex, m}, false,
+                  front) == ETIMEDOUT) {
+      if (starving) woken(m).fetch_and(~STARVING, std::memory_order_relaxed);
+      int c = 0;  // a last chance, as glibc: the lock may be free right now
+      return w.compare_exchange_strong(c, 2, std::memory_order_acquire) ? 0 : ETIMEDOUT;
+    }
+    woke = true;
   }
-  return 0;
 }
 
 // Everything but the plain NORMAL fast path.
@@ -217,7 +292,7 @@ int mutex_trylock(pthread_mutex_t* m) { return lock_full(m, nullptr, CLOCK_REALT
 int mutex_unlock(pthread_mutex_t* m) {
   if (m->__data.__kind == PTHREAD_MUTEX_NORMAL) {
     m->__data.__owner = 0;
-    if (word(m).exchange(0, std::memory_order_release) == 2) unpark_one(&word(m));
+    if (word(m).exchange(0, std::memory_order_seq_cst) == 2) wake_one(m);
     return 0;
   }
   bool now = false;

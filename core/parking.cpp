@@ -3,7 +3,8 @@
 // table or WebKit's ParkingLot.
 //
 // Invariants:
-//  - A waiter is queued in the bucket of its address, FIFO, and only while
+//  - A waiter is queued in the bucket of its address, FIFO (or first, when
+//    it asks: park_opts.front), and only while
 //    its `state` is WAITING; whoever dequeues it (unpark or timeout) sets the
 //    final state under the bucket lock, so exactly one of them wins.
 //  - validate() runs under the bucket lock, before queueing: an unparker that
@@ -76,6 +77,16 @@ bucket& bucket_for(const void* addr) {
   return table[h >> (64 - TABLE_BITS)];
 }
 
+void enqueue_front(bucket& b, waiter* w) {
+  w->prev = nullptr;
+  w->next = b.head;
+  if (b.head)
+    b.head->prev = w;
+  else
+    b.tail = w;
+  b.head = w;
+}
+
 void enqueue(bucket& b, waiter* w) {
   w->next = nullptr;
   w->prev = b.tail;
@@ -134,10 +145,10 @@ int64_t to_monotonic(int64_t deadline, clockid_t clock) {
 }
 
 // Wake the first waiter on addr (all of them if all); returns how many.
-// locked(arg, left), if given, runs under the bucket lock once the last
-// batch is dequeued, before any waiter of it can return; left: waiters of
-// addr remain queued.
-int unpark(const void* addr, bool all, void (*locked)(void*, bool) = nullptr,
+// locked(arg, n, left), if given, runs under the bucket lock once the last
+// batch (n waiters) is dequeued, before any waiter of it can return; left:
+// waiters of addr remain queued.
+int unpark(const void* addr, bool all, void (*locked)(void*, int, bool) = nullptr,
            void* arg = nullptr) {
   bucket& b = bucket_for(addr);
   int n = 0;
@@ -160,7 +171,7 @@ int unpark(const void* addr, bool all, void (*locked)(void*, bool) = nullptr,
       w = next;
     }
     bool again = all && left;  // a full batch: the rest in another round
-    if (locked && !again) locked(arg, left);
+    if (locked && !again) locked(arg, nw, left);
     G* gs[32];
     std::atomic<uint32_t>* os_waiters[32];
     int ng = 0, nos = 0;
@@ -181,11 +192,16 @@ int unpark(const void* addr, bool all, void (*locked)(void*, bool) = nullptr,
 
 }  // namespace
 
+std::atomic<uint32_t> park_gen{1};
+
 // Nothing to hold across fork: in the child every waiter is gone (Gs of
 // the parent, OS threads), so the table starts empty.
+// Marks that name a waiter (a mutex's woken flag) carry park_gen, so
+// the child's bump voids those left by the parent's waiters.
 void parking_fork(fork_phase ph) {
   if (ph != fork_phase::child) return;
   for (auto& b : table) new (&b) bucket();
+  park_gen.store(park_gen.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 park_result park(const void* addr, park_validate_fn validate, const void* ctx, int64_t deadline_ns,
@@ -236,7 +252,10 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
     }
     w.g->park_waiter = &w;
   }
-  enqueue(b, &w);
+  if (opts && opts->front)
+    enqueue_front(b, &w);
+  else
+    enqueue(b, &w);
   if (w.g) {
     if (deadline_ns > 0) {
       w.t.when = to_monotonic(deadline_ns, clock);
@@ -313,7 +332,7 @@ int unpark_all(const void* addr) { return unpark(addr, true); }
 
 // ---- for the synchronisation objects: wait morphing, "has waiters" flags ----
 
-int unpark_one_then(const void* addr, void (*locked)(void* arg, bool left), void* arg) {
+int unpark_one_then(const void* addr, void (*locked)(void* arg, int woken, bool left), void* arg) {
   return unpark(addr, false, locked, arg);
 }
 

@@ -20,10 +20,11 @@ namespace green {
 // state), ETIMEDOUT once the deadline (absolute ns of clock, <= 0: none) has
 // passed, EINTR (shared: a signal interrupted the kernel wait; either kind
 // when `interruptible` and the G was interrupted: a cancellation point).
-// why: what the caller waits for, for thread dumps (park).
+// why: what the caller waits for, for thread dumps (park). front: queue
+// ahead of the other waiters (private only).
 int wait_word(const void* key, const std::atomic<uint32_t>* word, uint32_t val,
               int64_t deadline_ns, clockid_t clock, bool shared, wait_on why = {},
-              bool interruptible = false);
+              bool interruptible = false, bool front = false);
 // Wake one (all = false) or every waiter of key (private) / word (shared).
 void wake_word(const void* key, const void* word, bool all, bool shared);
 

@@ -38,6 +38,7 @@ CASES=(
   "robust_exit_order||"
   "cond_morph||"
   "handoff_fair||"
+  "mutex_starve||"
   "spin_sum||"
   "pshared_fork||"
   "many_waiters|10000|10000 @"

@@ -158,9 +158,13 @@ static void wait_queued(int n) {
   while (queued.load() < n) usleep(1000);
 }
 
-// unpark_one_then reports under the bucket lock whether waiters remain.
-static std::atomic<int> lefts{0}, nones{0};
-static void note_left(void*, bool left) { (left ? lefts : nones)++; }
+// unpark_one_then reports under the bucket lock whether it dequeued one
+// and whether waiters remain.
+static std::atomic<int> lefts{0}, nones{0}, dequeued{0};
+static void note_left(void*, int woke, bool left) {
+  (left ? lefts : nones)++;
+  dequeued += woke;
+}
 
 Test(parking, unpark_one_then_reports_what_is_left) {
   queued = 0;
@@ -177,8 +181,34 @@ Test(parking, unpark_one_then_reports_what_is_left) {
   cr_expect_eq(nones.load(), 1, "the last waiter leaves nobody");
   cr_expect_eq(unpark_one_then(&q_word, note_left, nullptr), 0);
   cr_expect_eq(nones.load(), 2, "called with an empty queue too");
+  cr_expect_eq(dequeued.load(), 2, "reports each waiter it dequeued, and none for the empty queue");
   for (auto& t : ts) t.join();
   cr_expect_eq(woken.load(), 2);
+}
+
+// park_opts.front queues ahead of the waiters already there.
+Test(parking, front_queues_first) {
+  queued = 0;
+  std::atomic<int> order[3] = {{-1}, {-1}, {-1}};
+  std::atomic<int> next{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 3; i++) {
+    ts.emplace_back([&, i] {
+      park_opts o;
+      o.front = i == 2;
+      park(&q_word, count_queued, nullptr, 0, CLOCK_MONOTONIC, {}, false, &o);
+      order[next++] = i;
+    });
+    wait_queued(i + 1);
+  }
+  for (int i = 0; i < 3; i++) {
+    cr_expect_eq(unpark_one(&q_word), 1);
+    while (next.load() <= i) usleep(1000);
+  }
+  for (auto& t : ts) t.join();
+  cr_expect_eq(order[0].load(), 2, "the front waiter first");
+  cr_expect_eq(order[1].load(), 0);
+  cr_expect_eq(order[2].load(), 1);
 }
 
 // requeue: FIFO, only waiters that allow the target, only if validate
