@@ -26,13 +26,17 @@
 //    A requeued waiter no longer times out: its wait ended when it was
 //    moved, and it now waits for the unpark of the new address.
 //  - Interruption: a G in an interruptible park has G.park_bucket = its
-//    bucket and G.park_waiter = its record, both written only under that
-//    bucket's lock (set by park, cleared by whoever dequeues it: unpark,
-//    timeout or interrupt; an operation that moves a waiter to another
-//    bucket must move park_bucket with it: requeue does). interrupt() sets
-//    G.intr before it reads park_bucket, park() publishes park_bucket
-//    before it reads G.intr (seq_cst both): an interrupt is never lost, and
-//    exactly one dequeuer wins, under the bucket lock.
+//    bucket and G.park_waiter = its record (set by park, cleared by
+//    whoever dequeues it: unpark, timeout or interrupt, under the bucket
+//    lock; an operation that moves a waiter to another bucket must move
+//    park_bucket with it: requeue does). interrupt() sets G.intr (a locked
+//    instruction) before it reads park_bucket; park() stores park_bucket
+//    before it takes the bucket lock (a locked instruction: on x86-64 a
+//    full barrier, so the store is visible before G.intr is read under the
+//    lock; this saves a fence per interruptible park). One of them sees
+//    the other: an interrupt is never lost. park_waiter is set under the
+//    lock; interrupt() that finds park_bucket set but no waiter yet leaves
+//    the bits for park to see under the lock. Exactly one dequeuer wins.
 #include <errno.h>
 
 #include <new>
@@ -233,18 +237,22 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
     if (after) after(opts->after_arg);
     return valid ? park_result::timeout : park_result::invalid;
   }
+  bool intr = interruptible && w.g;
+  // Published before the lock's locked instruction, the flags read after
+  // it; interrupt() sets the flags before it reads this: one of us sees
+  // the other (see the invariants).
+  if (intr) w.g->park_bucket.store(&b, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // keep the compiler from sinking it
   b.mu.acquire();
   if (validate && !validate(addr, ctx)) {
+    if (intr) w.g->park_bucket.store(nullptr, std::memory_order_relaxed);
     b.mu.release();
     if (after) after(opts->after_arg);
     return park_result::invalid;
   }
-  if (interruptible && w.g) {
-    // Published before the flags are read, as interrupt() sets the flags
-    // before it reads this (seq_cst both): one of us sees the other.
+  if (intr) {
     w.interruptible = true;
-    w.g->park_bucket.store(&b, std::memory_order_seq_cst);
-    if (w.g->intr.load(std::memory_order_seq_cst)) {
+    if (w.g->intr.load(std::memory_order_relaxed)) {
       w.g->park_bucket.store(nullptr, std::memory_order_relaxed);
       b.mu.release();
       if (after) after(opts->after_arg);
@@ -301,7 +309,8 @@ void interrupt(G* g, uint32_t bits, bool only_if_parked) {
       continue;
     }
     auto* w = static_cast<waiter*>(g->park_waiter);
-    if (w->state.load(std::memory_order_relaxed) != WAITING) {
+    // Not queued yet: park reads the bits under this lock, after us.
+    if (!w || w->state.load(std::memory_order_relaxed) != WAITING) {
       b->mu.release();
       break;
     }

@@ -40,6 +40,12 @@ static bool runq_put_slow(P* p, G* g, uint32_t h, uint32_t t) {
 void runq_put(P* p, G* g, bool next) {
   if (next) {
     p->q.nextgen.store(p->q.nextgen.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    // An empty runnext is ours alone (thieves only take a G out of it): a
+    // plain store, no locked instruction (a hand-over pair's common case).
+    if (!p->q.runnext.load(std::memory_order_relaxed)) {
+      p->q.runnext.store(g, std::memory_order_release);
+      return;
+    }
     G* old = p->q.runnext.exchange(g, std::memory_order_acq_rel);
     if (!old) return;
     g = old;  // kick the old runnext to the tail
