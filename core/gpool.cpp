@@ -70,8 +70,7 @@ G* fresh_block() {
 // Unique, never reused; increasing per P, not globally.
 constexpr uint64_t GOID_BATCH = 16;
 uint64_t new_id() {
-  M* m = getm();
-  P* p = m ? m->p : nullptr;
+  P* p = getp();
   if (!p) return next_id.fetch_add(1, std::memory_order_relaxed);
   if (p->idcache == p->idcache_end) {
     p->idcache = next_id.fetch_add(GOID_BATCH, std::memory_order_relaxed);
@@ -81,8 +80,7 @@ uint64_t new_id() {
 }
 
 G* take_free(size_t stack_size) {
-  M* m = getm();
-  P* p = m ? m->p : nullptr;
+  P* p = getp();
   if (p && p->gfree && p->gfree->stack.size == stack_size) {
     G* g = p->gfree;
     p->gfree = g->schedlink;
@@ -194,8 +192,7 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
 void gfree(G* g) {
   if (g->stack.user) stack_free(&g->stack);
   g->status.store(gstatus::idle, std::memory_order_release);
-  M* m = getm();
-  P* p = m ? m->p : nullptr;
+  P* p = getp();
   if (p && p->ngfree < GFREE_LOCAL && g->stack.base) {
     g->schedlink = p->gfree;
     p->gfree = g;

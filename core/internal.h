@@ -237,6 +237,11 @@ inline M* getm() {
   G* g = tls_g;
   return g ? g->m : tls_m;
 }
+// The P of the calling M (owner-only P state may be used), or null.
+inline P* getp() {
+  M* m = getm();
+  return m ? m->p : nullptr;
+}
 
 // ---- sched.cpp ----
 void sched_init(const config& cfg);

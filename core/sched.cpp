@@ -727,8 +727,7 @@ void wakep() {
 void ready(G* g) {
   GREEN_PROBE1(ready, g->id);
   g->status.store(gstatus::runnable, std::memory_order_relaxed);
-  M* m = getm();
-  P* p = m ? m->p : nullptr;
+  P* p = getp();
   if (p) {
     runq_put(p, g, true);
   } else {

@@ -220,8 +220,7 @@ int thread_stack(pthread_t t, void** addr, size_t* size, size_t* guard, bool* de
 }
 
 void stats_g_created() {
-  M* m = getm();
-  if (P* p = m ? m->p : nullptr)
+  if (P* p = getp())
     count(p->ncreated);  // the P's owner: no locked instruction
   else
     stats.gs_created.fetch_add(1, std::memory_order_relaxed);
