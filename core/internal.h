@@ -285,6 +285,11 @@ uint64_t kernel_mask_get();                 // the calling thread's kernel mask
 void signals_g_created(G* g, uint64_t mask);
 void signals_g_exited(G* g);
 void signals_set_main(G* g);
+// g (current, in its syscall section) waits in sigsuspend/pause for the
+// signals `accepts` (G.suspend_accepts) until suspend_end; signal_forward
+// looks for such Gs only while any is.
+void suspend_begin(G* g, uint64_t accepts);
+void suspend_end(G* g);
 uint64_t creator_mask();                    // mask a thread created now inherits
 uint64_t idle_mask();                       // what an idle M blocks
 void block_all_signals();                   // runtime threads without Gs

@@ -166,10 +166,10 @@ long syscall_intr(long nr, long a, long b, long c, long d, long e, long f) {
   uint32_t stop = accepts ? INTR_CANCEL | INTR_SIGNAL : INTR_CANCEL;
   syscall_enter();
   int tid = g->m->tid;  // the G stays on this M until syscall_exit
-  if (accepts) g->suspend_accepts.store(accepts, std::memory_order_seq_cst);
+  if (accepts) suspend_begin(g, accepts);
   g->wake_tid.store(tid, std::memory_order_seq_cst);
   long r = green_intr_syscall(nr, args, &g->intr, stop);
-  if (accepts) g->suspend_accepts.store(0, std::memory_order_seq_cst);
+  if (accepts) suspend_end(g);
   int mine = tid;
   if (!g->wake_tid.compare_exchange_strong(mine, 0, std::memory_order_acq_rel)) {
     for (int spins = 0; g->wake_tid.load(std::memory_order_acquire) != WAKE_SENT; spins++)

@@ -339,6 +339,20 @@ void signal_handled(int sig, bool restart, bool directed) {
   interrupt(target, INTR_SIGNAL, true);
 }
 
+namespace {
+std::atomic<int> nsuspended;  // Gs between suspend_begin and suspend_end
+}  // namespace
+
+void suspend_begin(G* g, uint64_t accepts) {
+  nsuspended.fetch_add(1, std::memory_order_seq_cst);
+  g->suspend_accepts.store(accepts, std::memory_order_seq_cst);
+}
+
+void suspend_end(G* g) {
+  g->suspend_accepts.store(0, std::memory_order_seq_cst);
+  nsuspended.fetch_sub(1, std::memory_order_relaxed);
+}
+
 // Natively the kernel gives a process signal to a thread that does not
 // block it, the main thread first, so a thread in sigsuspend or pause gets
 // it. Under libgreen it may reach an idle M instead (the M's mask is the
@@ -347,6 +361,7 @@ void signal_handled(int sig, bool restart, bool directed) {
 // INTR_SIGNAL ends the wait even if it had not begun the system call yet.
 bool signal_forward(int sig, const siginfo_t* info) {
   if (getg()) return false;  // a G took it: the kernel chose as natively
+  if (nsuspended.load(std::memory_order_seq_cst) == 0) return false;  // no scan of every G
   uint64_t b = bit(sig);
   G* mg = main_g;
   G* g = mg && waits_for(mg, b) ? mg : find_g(b, waits_for);
