@@ -79,8 +79,8 @@ int retake(int64_t now) {
     bool work = !runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0;
     bool nobody_else = sched.npidle.load(std::memory_order_relaxed) == 0 &&
                        sched.nmspinning.load(std::memory_order_relaxed) == 0;
-    if (!work && !nobody_else && now - o.since < FORCE_RETAKE_NS) continue;
-    if (now - o.since < FORCE_RETAKE_NS && m_runnable(p, o, now)) continue;
+    bool forced = now - o.since >= FORCE_RETAKE_NS;
+    if (!forced && ((!work && !nobody_else) || m_runnable(p, o, now))) continue;
     uint32_t s = P_SYSCALL;
     if (!p->status.compare_exchange_strong(s, P_IDLE, std::memory_order_acq_rel)) continue;
     o.valid = false;
