@@ -80,10 +80,16 @@ inline int await(const pin& p, int fd, int mode, int64_t deadline) {
   return -1;
 }
 
+// Whether fd is ready for events now. A poll a signal interrupted (EINTR
+// even with timeout 0, when a signal is pending) says nothing: ask again.
+// Another failure counts as ready, so the call itself reports the error.
 inline bool ready_now(int fd, short events) {
   REAL(poll);
   struct pollfd p = {fd, events, 0};
-  return real_poll(&p, 1, 0) != 0;
+  int saved = errno, r;
+  while ((r = real_poll(&p, 1, 0)) < 0 && errno == EINTR) {}
+  errno = saved;
+  return r != 0;
 }
 
 // An attempt failed with EBADF because fd was closed under it: go on with

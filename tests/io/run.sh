@@ -15,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -61,8 +61,9 @@ run sleepers-100k green $((GREEN_PROCS + 4)) "$OUT/sleepers" 100000
 GREEN_PROCS=1 run handoff-1p green 4 "$OUT/handoff"
 run handoff native - "$OUT/handoff"
 # close/shutdown/dup2 of a waited-on fd, connect, raw syscall(), more
-# blocking calls, every pollable fd kind: the same results both ways
-for p in closewait connect rawsys fdkinds moresys; do
+# blocking calls, every pollable fd kind, pipe calls under a storm of
+# signals: the same results both ways
+for p in closewait connect rawsys fdkinds moresys sigstorm; do
   run $p native - "$OUT/$p"
   run $p green - "$OUT/$p"
   GREEN_PROCS=1 run $p-1p green - "$OUT/$p"
