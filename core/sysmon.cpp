@@ -3,20 +3,23 @@
 // (preempt_check, preempt.cpp) and lends spare Ps to Ps whose M is stuck
 // in the kernel outside a syscall section (spare_check, spare.cpp).
 //
-// Each tick (20 us, backing off to 10 ms while there is nothing to do) it
+// Each tick (20 us, backing off to 10 ms while there is nothing to do; no
+// timer slack, so a tick is 20 us, not the kernel's default 70) it
 // looks at every P in P_SYSCALL. A P seen in the same syscall (same
 // syscalltick) on two ticks is retaken if it has work waiting, if no other
 // P is idle or looking for work, or if the syscall has lasted 10 ms; then
 // handoffp gives it to another M (woken or created). Unless the kernel
 // shows the M runnable (state R: working in the kernel, or waiting for a
 // CPU, as on an oversubscribed machine): another M would find no CPU to
-// run on either, so that P is looked at again each RECHECK_NS and retaken
+// run on either, so that P is looked at again after a gap that doubles from
+// MIN_RECHECK_NS (an M on its way into a sleep) to RECHECK_NS, and retaken
 // only once the M sleeps or the call has lasted 10 ms. When no P has been in
 // a syscall for a while and no P runs, sysmon sleeps until the next
 // syscall_enter or acquirep kicks it; while a P runs it ticks at least once
 // per time slice.
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 
 #include <new>
 
@@ -31,6 +34,7 @@ namespace {
 constexpr int64_t MIN_DELAY_NS = 20 * 1000;
 constexpr int64_t MAX_DELAY_NS = 10 * 1000 * 1000;
 constexpr int64_t FORCE_RETAKE_NS = 10 * 1000 * 1000;
+constexpr int64_t MIN_RECHECK_NS = 40 * 1000;
 constexpr int64_t RECHECK_NS = 1000 * 1000;
 constexpr int IDLE_TICKS_BEFORE_BACKOFF = 50;
 
@@ -42,6 +46,7 @@ struct observed {
   uint32_t tick;
   int64_t since;
   int64_t recheck;  // M last seen runnable: look again at this time
+  int64_t gap;      // ... which was this long after the look before
   bool valid;
 };
 observed* seen;
@@ -53,12 +58,14 @@ bool any_in_syscall() {
 }
 
 // p's M, in a syscall, is runnable rather than asleep: it does not need its
-// P handed on yet. One /proc read per RECHECK_NS at most.
+// P handed on yet. One /proc read per gap; the gap doubles up to
+// RECHECK_NS while the M stays runnable.
 bool m_runnable(P* p, observed& o, int64_t now) {
   if (now < o.recheck) return true;
   int tid = p->mtid.load(std::memory_order_relaxed);
   if (!tid || os::task_state(tid) != 'R') return false;
-  o.recheck = now + RECHECK_NS;
+  o.gap = o.gap ? (o.gap * 2 > RECHECK_NS ? RECHECK_NS : o.gap * 2) : MIN_RECHECK_NS;
+  o.recheck = now + o.gap;
   return true;
 }
 
@@ -73,7 +80,7 @@ int retake(int64_t now) {
     }
     uint32_t tick = p->syscalltick.load(std::memory_order_relaxed);
     if (!o.valid || o.tick != tick) {
-      o = observed{tick, now, 0, true};
+      o = observed{tick, now, 0, 0, true};
       continue;
     }
     bool work = !runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0;
@@ -126,6 +133,9 @@ void schedtrace(int64_t now) {
 
 void* sysmon_main(void*) {
   block_all_signals();  // never the thread the kernel picks for a process signal
+  // Ticks of 20 us mean nothing with the kernel's default 50 us timer slack:
+  // a blocked P would be handed on ~200 us after its syscall began, not ~30.
+  os::syscall6(SYS_prctl, PR_SET_TIMERSLACK, 1);
   int64_t delay = MIN_DELAY_NS;
   int idle = 0;
   for (;;) {

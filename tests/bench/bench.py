@@ -65,7 +65,7 @@ def gobin(name):
 # no such run), metrics shown [(key, unit, "lower"|"higher" is better)],
 # goals {metric: ([(reference, op, value)], text)} where reference is
 # "abs" (the libgreen median itself), "native" or "go" (value times that
-# median). Extra keys: env per mode, taskset (native on one CPU),
+# median). Extra keys: env per mode, taskset (every mode on one CPU),
 # threadmax (sample the kernel's thread count), server (echo: the command
 # is a server driven by echo_load), partial_ok (native may run out of
 # threads: exit 3 with the figures so far).
@@ -156,7 +156,7 @@ BENCHES = [
          go=[gobin("sleep_accuracy"), "100", q(100, 30)],
          metrics=[("p50_us", "us late", "lower"), ("p99_us", "us late", "lower")],
          goals={}),
-    dict(name="handoff_latency", what="one CPU: a thread blocks in semop(), how soon does another run (native: taskset -c 0; libgreen: GREEN_PROCS=1)",
+    dict(name="handoff_latency", what="one CPU (taskset -c 0 both ways; libgreen: GREEN_PROCS=1): a thread blocks in semop(), how soon does another run",
          native=[bn("handoff_latency"), q(2000, 500)], libgreen=[bn("handoff_latency"), q(2000, 500)], go=None,
          taskset=True, env={"libgreen": {"GREEN_PROCS": "1"}},
          metrics=[("p50_us", "us", "lower"), ("p99_us", "us", "lower")],
@@ -194,7 +194,7 @@ def env_for(mode, bench):
 
 def run_plain(bench, mode, cmd, timeout):
     """-> (metrics or None, error text or None, note)"""
-    if bench.get("taskset") and mode == "native":
+    if bench.get("taskset"):
         cmd = ["taskset", "-c", "0"] + cmd
     if bench.get("threadmax"):
         cmd = [os.path.join(TOOLS, "threadmax"), "-i", "2000", "--"] + cmd

@@ -1,7 +1,7 @@
 /* handoff_latency [ROUNDS]: how soon does another thread run when one
- * blocks in a system call? Meant for ONE CPU: natively under
- * `taskset -c 0`, under libgreen with GREEN_PROCS=1 (one P), where the
- * blocked G's P must be handed to another M by sysmon.
+ * blocks in a system call? Meant for ONE CPU (`taskset -c 0` both ways),
+ * under libgreen with GREEN_PROCS=1 (one P), where the blocked G's P must
+ * be handed to another M by sysmon.
  *
  * Thread B spins on sched_yield, watching a round counter. Thread A, each
  * round, takes a timestamp, bumps the counter and blocks in semop() on a
