@@ -123,6 +123,11 @@ int setspecific(pthread_key_t key, const void* value);
 // no-ops outside a G. errno is preserved across syscall_exit.
 void syscall_enter();
 void syscall_exit();
+// The calling G's next syscall section (syscall_enter or syscall_intr) is
+// expected to block (fsync, a wait for a child, a lock on a file): if other
+// Gs wait for its P, it is handed to another M at once (Go's
+// entersyscallblock) rather than after sysmon has seen it blocked twice.
+void syscall_expect_block();
 
 // ---- network poller (netpoll.cpp) ----
 enum : int { POLL_READ = 1, POLL_WRITE = 2 };

@@ -91,6 +91,7 @@ struct G {
   bool delivering;           // in deliver_pending's tgkill: a safe point for handlers
   int section_depth;         // syscall sections entered (a handler may nest one)
   bool section_real;         // the outermost one gave up the P (else: a no-op pair)
+  bool section_block;        // syscall_expect_block: the next section is expected to block
   // Cancellation (cancel.cpp, intr.cpp): CANCEL_* bits; the tid of the M
   // this G waits on in the kernel in syscall_intr (or WAKE_*); the
   // innermost cleanup buffers (pthread_cleanup_push without exceptions,

@@ -153,8 +153,10 @@ bool intr_init() {
 
 long syscall_intr(long nr, long a, long b, long c, long d, long e, long f) {
   G* g = getg_switchable();
-  if (!g || !sched.started.load(std::memory_order_relaxed) || !sig)
+  if (!g || !sched.started.load(std::memory_order_relaxed) || !sig) {
+    if (G* self = getg()) self->section_block = false;  // no section: the hint lapses
     return os::syscall6(nr, a, b, c, d, e, f);
+  }
   long args[6] = {a, b, c, d, e, f};
   // sigsuspend and pause wait for a handler: they also end, without the
   // call, if a signal was forwarded to this G just before (signal_forward).

@@ -7,6 +7,10 @@
 // the P first (P_SYSCALL -> P_IDLE, then handoffp), in which case the M
 // takes any idle P, or queues its G on the global run queue and parks.
 //
+// A section announced as blocking (syscall_expect_block) hands its P on
+// at once if the P has work (P_SYSCALL -> P_IDLE, handoffp), as sysmon
+// would after two ticks; the exit is the same.
+//
 // Invariant: between enter and exit the G runs no scheduler code and owns
 // no P. A signal handler may run there and block again: the G counts as
 // nopark while inside (blocking calls block the M, nothing switches) and
@@ -14,12 +18,19 @@
 #include <errno.h>
 
 #include "internal.h"
+#include "probes.h"
 
 namespace green {
+
+void syscall_expect_block() {
+  if (G* g = getg()) g->section_block = true;
+}
 
 void syscall_enter() {
   G* g = getg();
   if (!g || !sched.started.load(std::memory_order_relaxed)) return;
+  bool block = g->section_block;
+  g->section_block = false;
   // Nested (a signal handler that blocks while its G is in a section), or
   // in a handler of ours (nopark): the M just blocks, P or no P.
   if (g->section_depth++ > 0 || g->nopark > 0) return;
@@ -36,6 +47,15 @@ void syscall_enter() {
   m->p = nullptr;
   p->m = nullptr;
   p->status.store(P_SYSCALL, std::memory_order_seq_cst);
+  if (block && (!runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0)) {
+    uint32_t s = P_SYSCALL;
+    if (p->status.compare_exchange_strong(s, P_IDLE, std::memory_order_acq_rel)) {
+      stats.handoffs.fetch_add(1, std::memory_order_relaxed);
+      GREEN_PROBE2(handoff, p->id, p->syscall_gid);
+      handoffp(p);
+      return;
+    }
+  }
   sysmon_kick();
 }
 

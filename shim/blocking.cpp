@@ -50,9 +50,15 @@ struct section {
 }  // namespace
 
 // SECTION(return type, name, (typed parameters), (argument names))
-#define SECTION(ret, name, params, args)                       \
+#define SECTION(ret, name, params, args) SECTION_IF(ret, name, params, args, false)
+
+// SECTION_IF: a SECTION whose call is expected to block when `blocks` (an
+// expression of the arguments) holds: its P is handed on at once if other
+// Gs want it (green::syscall_expect_block), not after sysmon's two ticks.
+#define SECTION_IF(ret, name, params, args, blocks)            \
   GREEN_EXPORT ret name params {                               \
     static auto real = next<ret(*) params>(nullptr, #name);    \
+    if (blocks) green::syscall_expect_block();                 \
     section in_kernel;                                         \
     return real args;                                          \
   }
@@ -69,11 +75,15 @@ struct section {
 
 // POINT(return type, name, (typed parameters), (argument names),
 //       (system call number and arguments))
-#define POINT(ret, name, params, args, sys)                    \
+#define POINT(ret, name, params, args, sys) POINT_IF(ret, name, params, args, sys, false)
+
+// POINT_IF: a POINT expected to block when `blocks` holds (as SECTION_IF).
+#define POINT_IF(ret, name, params, args, sys, blocks)         \
   GREEN_EXPORT ret name params {                               \
     static auto real = next<ret(*) params>(nullptr, #name);    \
     if (!green::on_green()) return real args;                  \
     green::testcancel();                                       \
+    if (blocks) green::syscall_expect_block();                 \
     return (ret)green::shim::cancel_syscall sys;               \
   }
 
@@ -87,26 +97,28 @@ POINT_SECTION(ssize_t, pwritev, (int fd, const struct iovec* v, int n, off_t o),
 POINT_SECTION(ssize_t, pwritev64, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
 POINT_SECTION(ssize_t, preadv2, (int fd, const struct iovec* v, int n, off_t o, int f), (fd, v, n, o, f))
 POINT_SECTION(ssize_t, pwritev2, (int fd, const struct iovec* v, int n, off_t o, int f), (fd, v, n, o, f))
-POINT(int, fsync, (int fd), (fd), (SYS_fsync, fd))
-POINT(int, fdatasync, (int fd), (fd), (SYS_fdatasync, fd))
-SECTION(int, syncfs, (int fd), (fd))
-SECTION(void, sync, (void), ())
-POINT(int, sync_file_range, (int fd, off64_t o, off64_t n, unsigned f), (fd, o, n, f),
-      (SYS_sync_file_range, fd, o, n, f))
-POINT(pid_t, waitpid, (pid_t p, int* st, int o), (p, st, o), (SYS_wait4, p, (long)st, o, 0))
-POINT(pid_t, wait, (int* st), (st), (SYS_wait4, -1, (long)st, 0, 0))
-POINT(pid_t, wait3, (int* st, int o, struct rusage* r), (st, o, r),
-      (SYS_wait4, -1, (long)st, o, (long)r))
-POINT(pid_t, wait4, (pid_t p, int* st, int o, struct rusage* r), (p, st, o, r),
-      (SYS_wait4, p, (long)st, o, (long)r))
-POINT(int, waitid, (idtype_t t, id_t id, siginfo_t* i, int o), (t, id, i, o),
-      (SYS_waitid, t, id, (long)i, o, 0))
-SECTION(int, flock, (int fd, int op), (fd, op))
-POINT(int, pause, (void), (), (SYS_pause))
-POINT(ssize_t, msgrcv, (int q, void* m, size_t n, long t, int f), (q, m, n, t, f),
-      (SYS_msgrcv, q, (long)m, (long)n, t, f))
-POINT(int, msgsnd, (int q, const void* m, size_t n, int f), (q, m, n, f),
-      (SYS_msgsnd, q, (long)m, (long)n, f))
+POINT_IF(int, fsync, (int fd), (fd), (SYS_fsync, fd), true)
+POINT_IF(int, fdatasync, (int fd), (fd), (SYS_fdatasync, fd), true)
+SECTION_IF(int, syncfs, (int fd), (fd), true)
+SECTION_IF(void, sync, (void), (), true)
+POINT_IF(int, sync_file_range, (int fd, off64_t o, off64_t n, unsigned f), (fd, o, n, f),
+         (SYS_sync_file_range, fd, o, n, f),
+         f & (SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER))
+POINT_IF(pid_t, waitpid, (pid_t p, int* st, int o), (p, st, o), (SYS_wait4, p, (long)st, o, 0),
+         !(o & WNOHANG))
+POINT_IF(pid_t, wait, (int* st), (st), (SYS_wait4, -1, (long)st, 0, 0), true)
+POINT_IF(pid_t, wait3, (int* st, int o, struct rusage* r), (st, o, r),
+         (SYS_wait4, -1, (long)st, o, (long)r), !(o & WNOHANG))
+POINT_IF(pid_t, wait4, (pid_t p, int* st, int o, struct rusage* r), (p, st, o, r),
+         (SYS_wait4, p, (long)st, o, (long)r), !(o & WNOHANG))
+POINT_IF(int, waitid, (idtype_t t, id_t id, siginfo_t* i, int o), (t, id, i, o),
+         (SYS_waitid, t, id, (long)i, o, 0), !(o & WNOHANG))
+SECTION_IF(int, flock, (int fd, int op), (fd, op), !(op & LOCK_NB))
+POINT_IF(int, pause, (void), (), (SYS_pause), true)
+POINT_IF(ssize_t, msgrcv, (int q, void* m, size_t n, long t, int f), (q, m, n, t, f),
+         (SYS_msgrcv, q, (long)m, (long)n, t, f), !(f & IPC_NOWAIT))
+POINT_IF(int, msgsnd, (int q, const void* m, size_t n, int f), (q, m, n, f),
+         (SYS_msgsnd, q, (long)m, (long)n, f), !(f & IPC_NOWAIT))
 
 // sigsuspend: libgreen's own signals stay deliverable while it waits.
 GREEN_EXPORT int sigsuspend(const sigset_t* s) {
@@ -116,6 +128,7 @@ GREEN_EXPORT int sigsuspend(const sigset_t* s) {
   uint64_t mask;
   memcpy(&mask, s, sizeof mask);
   mask &= ~green::signals_reserved();
+  green::syscall_expect_block();
   return (int)green::shim::cancel_syscall(SYS_rt_sigsuspend, (long)&mask, sizeof mask);
 }
 
@@ -132,16 +145,26 @@ GREEN_EXPORT int sigsuspend(const sigset_t* s) {
     fl.l_type = F_WRLCK;                                                        \
     fl.l_whence = SEEK_CUR;                                                     \
     fl.l_len = len;                                                             \
+    green::syscall_expect_block();                                              \
     return (int)green::shim::cancel_syscall(SYS_fcntl, fd, F_SETLKW, (long)&fl); \
   }
 LOCKF_LIKE(lockf)
 LOCKF_LIKE(lockf64)
-SECTION(int, semop, (int s, struct sembuf* o, size_t n), (s, o, n))
-SECTION(int, semtimedop, (int s, struct sembuf* o, size_t n, const struct timespec* t), (s, o, n, t))
+// A semop waits only for an operation that takes (< 0) or waits for zero
+// (0), without IPC_NOWAIT.
+static bool semop_may_wait(const struct sembuf* o, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (o[i].sem_op <= 0 && !(o[i].sem_flg & IPC_NOWAIT)) return true;
+  return false;
+}
+SECTION_IF(int, semop, (int s, struct sembuf* o, size_t n), (s, o, n), semop_may_wait(o, n))
+SECTION_IF(int, semtimedop, (int s, struct sembuf* o, size_t n, const struct timespec* t), (s, o, n, t),
+           semop_may_wait(o, n))
 // The shell inherits every descriptor that is not close-on-exec.
 GREEN_EXPORT int system(const char* c) {
   static auto real = next<int (*)(const char*)>(nullptr, "system");
   green::shim::shared_all();
+  green::syscall_expect_block();
   section in_kernel;
   return real(c);
 }
@@ -230,6 +253,7 @@ static bool fcntl_blocks(int cmd) { return cmd == F_SETLKW || cmd == F_OFD_SETLK
     }                                                                     \
     if (!green::on_green()) return real(fd, cmd, arg);                    \
     green::testcancel(); /* F_SETLKW is a cancellation point */           \
+    green::syscall_expect_block();                                        \
     return (int)green::shim::cancel_syscall(SYS_fcntl, fd, cmd, (long)arg); \
   }
 FCNTL_LIKE(fcntl)

@@ -161,6 +161,11 @@ BENCHES = [
          taskset=True, env={"libgreen": {"GREEN_PROCS": "1"}},
          metrics=[("p50_us", "us", "lower"), ("p99_us", "us", "lower")],
          goals={}),
+    dict(name="handoff_latency_futex", what="as handoff_latency, blocking in a raw syscall(SYS_futex) wait on shared memory: a call not known to block, so sysmon must notice",
+         native=[bn("handoff_latency"), q(2000, 500), "futex"], libgreen=[bn("handoff_latency"), q(2000, 500), "futex"], go=None,
+         taskset=True, env={"libgreen": {"GREEN_PROCS": "1"}},
+         metrics=[("p50_us", "us", "lower"), ("p99_us", "us", "lower")],
+         goals={}),
 ]
 
 RESULT_RE = re.compile(r"^RESULT name=(\S+)(.*)$", re.M)

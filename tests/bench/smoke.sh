@@ -35,6 +35,8 @@ for mode in native libgreen; do
 done
 check handoff_latency native taskset -c 0 "$B/handoff_latency" 50
 GREEN_PROCS=1 check handoff_latency libgreen "$B/handoff_latency" 50
+check handoff_latency_futex native taskset -c 0 "$B/handoff_latency" 50 futex
+GREEN_PROCS=1 check handoff_latency_futex libgreen "$B/handoff_latency" 50 futex
 
 # the echo client against the thread-per-connection server, both ways
 for mode in native libgreen; do
