@@ -18,8 +18,9 @@
 // nothing. A word in a MAP_PRIVATE (or anonymous private) mapping can be
 // woken only from inside this process, exactly like a private futex, so
 // such words are parked too. Which mappings are private comes from
-// /proc/self/maps, read once per mapping and remembered; words in shared
-// mappings (other processes may wake them) always take the kernel path.
+// /proc/self/maps, read once per mapping and remembered, shared mappings
+// as well as private ones; words in shared mappings (other processes may
+// wake them) always take the kernel path.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -70,23 +71,39 @@ bool libc_word(const void* addr) {
   return false;
 }
 
-// Private mappings seen in /proc/self/maps (remembered; a mapping is
-// assumed not to be replaced by a shared one at the same address while a
-// futex word in it is in use).
-constexpr int MAX_PRIVATE = 256;
-struct {
-  std::atomic<uintptr_t> lo, hi;
-} private_maps[MAX_PRIVATE];
-std::atomic<int> nprivate{0};
+// Mappings seen in /proc/self/maps, private or shared (remembered; a
+// mapping is assumed not to be replaced by one of the other kind at the
+// same address while a futex word in it is in use). Once full, a table
+// remembers nothing more: later words cost a /proc read per call.
+constexpr int MAX_MAPS = 256;
+struct map_table {
+  struct {
+    std::atomic<uintptr_t> lo, hi;
+  } maps[MAX_MAPS];
+  std::atomic<int> n{0};
+
+  bool has(uintptr_t a) const {
+    int k = n.load(std::memory_order_acquire);
+    for (int i = 0; i < k; i++)
+      if (a >= maps[i].lo.load(std::memory_order_relaxed) && a < maps[i].hi.load(std::memory_order_relaxed))
+        return true;
+    return false;
+  }
+  void add(uintptr_t lo, uintptr_t hi);
+};
+map_table private_maps, shared_maps;
 std::atomic<int> maps_lock{0};
 
-bool known_private(uintptr_t a) {
-  int n = nprivate.load(std::memory_order_acquire);
-  for (int i = 0; i < n; i++)
-    if (a >= private_maps[i].lo.load(std::memory_order_relaxed) &&
-        a < private_maps[i].hi.load(std::memory_order_relaxed))
-      return true;
-  return false;
+void map_table::add(uintptr_t lo, uintptr_t hi) {
+  int expected = 0;
+  if (!maps_lock.compare_exchange_strong(expected, 1, std::memory_order_acquire)) return;
+  int k = n.load(std::memory_order_relaxed);
+  if (k < MAX_MAPS && !has(lo)) {
+    maps[k].lo.store(lo, std::memory_order_relaxed);
+    maps[k].hi.store(hi, std::memory_order_relaxed);
+    n.store(k + 1, std::memory_order_release);
+  }
+  maps_lock.store(0, std::memory_order_release);
 }
 
 uintptr_t hex(const char*& p) {
@@ -99,7 +116,7 @@ uintptr_t hex(const char*& p) {
 }
 
 // Look addr up in /proc/self/maps (raw calls: no syscall section needed,
-// procfs reads do not block); remember the mapping if it is private.
+// procfs reads do not block); remember its mapping and whether it is private.
 bool lookup_private(uintptr_t a) {
   using green::os::syscall6;
   int fd = (int)syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -133,23 +150,16 @@ bool lookup_private(uintptr_t a) {
     memmove(buf, line, have);
   }
   syscall6(SYS_close, fd);
-  if (!found || !priv) return false;
-  int expected = 0;
-  if (maps_lock.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
-    int n = nprivate.load(std::memory_order_relaxed);
-    if (n < MAX_PRIVATE && !known_private(a)) {
-      private_maps[n].lo.store(lo, std::memory_order_relaxed);
-      private_maps[n].hi.store(hi, std::memory_order_relaxed);
-      nprivate.store(n + 1, std::memory_order_release);
-    }
-    maps_lock.store(0, std::memory_order_release);
-  }
-  return true;
+  if (!found) return false;
+  (priv ? private_maps : shared_maps).add(lo, hi);
+  return priv;
 }
 
 bool private_memory(const void* addr) {
   auto a = reinterpret_cast<uintptr_t>(addr);
-  return known_private(a) || lookup_private(a);
+  if (private_maps.has(a)) return true;
+  if (shared_maps.has(a)) return false;
+  return lookup_private(a);
 }
 
 long result(long r) {

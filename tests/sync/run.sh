@@ -44,6 +44,7 @@ CASES=(
   "many_waiters|10000|10000 @"
   "c11||@"
   "cxx||@"
+  "raw_futex||"
 )
 
 check() {  # label command...
