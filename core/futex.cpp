@@ -11,6 +11,10 @@
 // parked here: the TCB arena is refused below, and the shim refuses the C
 // library's and the loader's own data; the caller then makes the real call
 // in a syscall section, which is always correct.
+//
+// The park is interruptible: a signal handler for the G runs at once and
+// the wait returns EINTR; the shim restarts it under SA_RESTART, as the
+// kernel restarts FUTEX_WAIT.
 #include <errno.h>
 
 #include "internal.h"
@@ -28,13 +32,17 @@ bool word_is(const void* addr, const void* ctx) {
 }  // namespace
 
 int futex_park(const uint32_t* addr, uint32_t val, int64_t deadline_ns, clockid_t clock) {
-  if (!sched.started.load(std::memory_order_relaxed) || !getg_switchable() || g_in_arena(addr))
-    return ENOSYS;
-  switch (park(addr, word_is, &val, deadline_ns, clock, {wait_kind::futex, addr})) {
+  G* g = getg_switchable();
+  if (!sched.started.load(std::memory_order_relaxed) || !g || g_in_arena(addr)) return ENOSYS;
+  // A signal handler for the G ends the wait (EINTR, as in the kernel). A
+  // due cancellation does not: syscall() is no cancellation point, and an
+  // interruptible park would return at once for as long as it is pending.
+  bool intr = !(g->intr.load(std::memory_order_acquire) & INTR_CANCEL);
+  switch (park(addr, word_is, &val, deadline_ns, clock, {wait_kind::futex, addr}, intr)) {
     case park_result::woken: return 0;
     case park_result::invalid: return EAGAIN;
     case park_result::timeout: return ETIMEDOUT;
-    case park_result::interrupted: return EINTR;  // not interruptible here: never
+    case park_result::interrupted: return EINTR;
   }
   return 0;
 }

@@ -80,6 +80,8 @@ int sem_getvalue(sem_t* s, int* value);
 // Returns 0 (woken), EAGAIN (value differed), ETIMEDOUT; ENOSYS when the
 // caller is not a G or the word belongs to the runtime or the C library:
 // the caller must then make the real system call.
+// 0 woken, EAGAIN (*addr != val), ETIMEDOUT, EINTR (a signal handler ran
+// for the G), ENOSYS (cannot park here: make the real call).
 int futex_park(const uint32_t* addr, uint32_t val, int64_t deadline_ns, clockid_t clock);
 int futex_unpark(const uint32_t* addr, int count);  // returns how many Gs it woke
 

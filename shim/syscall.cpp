@@ -227,7 +227,10 @@ bool park_wait(const long* a, int cmd, int op, long* out) {
     }
     if (deadline <= 0) deadline = 1;
   }
-  int e = green::futex_park(addr, (uint32_t)a[2], deadline, clock);
+  int e;
+  // SA_RESTART restarts a FUTEX_WAIT in the kernel (with the time left).
+  while ((e = green::futex_park(addr, (uint32_t)a[2], deadline, clock)) == EINTR &&
+         green::interrupted_restart()) {}
   if (e == ENOSYS) return false;
   *out = e ? (errno = e, -1) : 0;
   return true;

@@ -2,13 +2,17 @@
  * hand-written lock code make them: on private memory (with and without
  * FUTEX_PRIVATE_FLAG) between threads, and on MAP_SHARED memory between a
  * parent and its forked child. Wake-ups arrive, a changed word gives
- * EAGAIN, a timeout gives ETIMEDOUT.
+ * EAGAIN, a timeout gives ETIMEDOUT. A signal sent to a waiting thread runs
+ * its handler at once; the wait then fails with EINTR, or goes on with
+ * SA_RESTART.
+ * Regression: a waiting G's handler ran only once the wait ended.
  * Regression: each call on a shared-memory word re-read /proc/self/maps to
  * learn the mapping is shared (~100 us each; only private mappings were
  * remembered). The process's read() count (/proc/self/io syscr) over 2,000
  * calls on a shared word must stay small. */
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -55,7 +59,47 @@ static void private_wait_wake(int priv) {
   CHECK(r == NULL);
 }
 
+static atomic_int handled;
+static void on_usr1(int s) {
+  (void)s;
+  atomic_fetch_add(&handled, 1);
+}
+static long sig_r;
+static int sig_errno;
+static void* wait_once(void* a) {
+  (void)a;
+  errno = 0;
+  sig_r = futex(&word, FUTEX_WAIT_PRIVATE, 0, NULL);
+  sig_errno = errno;
+  return NULL;
+}
+
+/* A signal for a thread waiting on a private word: its handler runs while
+ * the wait lasts; then EINTR, or with SA_RESTART the wait goes on. */
+static void signal_while_waiting(int flags) {
+  struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = flags};
+  sigaction(SIGUSR1, &sa, NULL);
+  atomic_store(&word, 0);
+  atomic_store(&handled, 0);
+  pthread_t t;
+  DIE_IF(pthread_create(&t, NULL, wait_once, NULL));
+  usleep(50000);
+  pthread_kill(t, SIGUSR1);
+  for (int i = 0; i < 500 && !atomic_load(&handled); i++) usleep(10000);
+  CHECK(atomic_load(&handled) == 1);
+  usleep(50000);  /* with SA_RESTART it still waits; without, it is back */
+  atomic_store(&word, 1);
+  futex(&word, FUTEX_WAKE_PRIVATE, 1, NULL);
+  pthread_join(t, NULL);
+  if (flags & SA_RESTART)
+    CHECK(sig_r == 0);
+  else
+    CHECK(sig_r == -1 && sig_errno == EINTR);
+}
+
 int main(void) {
+  signal_while_waiting(0);
+  signal_while_waiting(SA_RESTART);
   /* private memory, with and without the private flag */
   private_wait_wake(FUTEX_PRIVATE_FLAG);
   private_wait_wake(0);
