@@ -10,6 +10,7 @@
 // that are not Gs get glibc's calls, with glibc's cancellation.
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "fd.h"
+#include "os.h"
 #include "shim.h"
 
 namespace {
@@ -49,16 +51,93 @@ struct section {
 
 }  // namespace
 
-// SECTION(return type, name, (typed parameters), (argument names))
-#define SECTION(ret, name, params, args) SECTION_IF(ret, name, params, args, false)
+// Calls expected to block hand their P on as they begin, if other Gs want
+// it (green::syscall_expect_block), not after sysmon's two ticks. Those
+// that often complete at once (an uncontended lock, a child already gone)
+// first make the call with their own don't-wait flag, a raw system call
+// that cannot block: an attempt returns the call's raw result (-errno), or
+// BLOCKS if it would wait, or UNTRIED (no such attempt applies: the plain
+// call, no hint).
+constexpr long BLOCKS = LONG_MIN, UNTRIED = LONG_MIN + 1;
 
-// SECTION_IF: a SECTION whose call is expected to block when `blocks` (an
-// expression of the arguments) holds: its P is handed on at once if other
-// Gs want it (green::syscall_expect_block), not after sysmon's two ticks.
-#define SECTION_IF(ret, name, params, args, blocks)            \
+long raw(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+  return green::os::syscall6(n, a, b, c, d, e);
+}
+
+// The result of an attempt that completed, as the libc call returns it.
+long done(long r) {
+  if (r < 0 && r > -4096) {
+    errno = (int)-r;
+    return -1;
+  }
+  return r;
+}
+
+long try_wait4(pid_t p, int* st, int o, struct rusage* ru) {
+  if (o & WNOHANG) return UNTRIED;
+  long r = raw(SYS_wait4, p, (long)st, o | WNOHANG, (long)ru);
+  return r == 0 ? BLOCKS : r;
+}
+
+long try_waitid(idtype_t t, id_t id, siginfo_t* i, int o) {
+  if ((o & WNOHANG) || !i) return UNTRIED;
+  i->si_pid = 0;
+  long r = raw(SYS_waitid, t, id, (long)i, o | WNOHANG, 0);
+  return r == 0 && i->si_pid == 0 ? BLOCKS : r;
+}
+
+long try_msgrcv(int q, void* m, size_t n, long t, int f) {
+  if (f & IPC_NOWAIT) return UNTRIED;
+  long r = raw(SYS_msgrcv, q, (long)m, (long)n, t, f | IPC_NOWAIT);
+  return r == -ENOMSG ? BLOCKS : r;
+}
+
+long try_msgsnd(int q, const void* m, size_t n, int f) {
+  if (f & IPC_NOWAIT) return UNTRIED;
+  long r = raw(SYS_msgsnd, q, (long)m, (long)n, f | IPC_NOWAIT);
+  return r == -EAGAIN ? BLOCKS : r;
+}
+
+long try_flock(int fd, int op) {
+  if (op & (LOCK_NB | LOCK_UN)) return UNTRIED;
+  long r = raw(SYS_flock, fd, op | LOCK_NB);
+  return r == -EWOULDBLOCK ? BLOCKS : r;
+}
+
+// A lock request that waits (F_SETLKW, F_OFD_SETLKW) tried without waiting.
+long try_lock(int fd, int cmd, void* fl) {
+  long r = raw(SYS_fcntl, fd, cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, (long)fl);
+  return r == -EAGAIN || r == -EACCES ? BLOCKS : r;
+}
+
+// semop waits only for an operation that takes (< 0) or waits for zero
+// (0) without IPC_NOWAIT; tried with IPC_NOWAIT on every operation.
+long try_semop(int s, const struct sembuf* o, size_t n) {
+  struct sembuf copy[32];
+  bool may_wait = false;
+  for (size_t i = 0; i < n && i < 32; i++) {
+    copy[i] = o[i];
+    may_wait |= o[i].sem_op <= 0 && !(o[i].sem_flg & IPC_NOWAIT);
+    copy[i].sem_flg |= IPC_NOWAIT;
+  }
+  if (!may_wait || n > 32) return UNTRIED;
+  long r = raw(SYS_semtimedop, s, (long)copy, (long)n, 0);
+  return r == -EAGAIN ? BLOCKS : r;
+}
+
+// SECTION(return type, name, (typed parameters), (argument names))
+#define SECTION(ret, name, params, args) SECTION_TRY(ret, name, params, args, UNTRIED)
+
+// SECTION_TRY: a SECTION with an attempt first (an expression of the
+// arguments, see BLOCKS above).
+#define SECTION_TRY(ret, name, params, args, attempt)          \
   GREEN_EXPORT ret name params {                               \
     static auto real = next<ret(*) params>(nullptr, #name);    \
-    if (blocks) green::syscall_expect_block();                 \
+    if (green::on_green()) {                                   \
+      long r_ = attempt;                                       \
+      if (r_ == BLOCKS) green::syscall_expect_block();         \
+      else if (r_ != UNTRIED) return (ret)done(r_);            \
+    }                                                          \
     section in_kernel;                                         \
     return real args;                                          \
   }
@@ -75,15 +154,17 @@ struct section {
 
 // POINT(return type, name, (typed parameters), (argument names),
 //       (system call number and arguments))
-#define POINT(ret, name, params, args, sys) POINT_IF(ret, name, params, args, sys, false)
+#define POINT(ret, name, params, args, sys) POINT_TRY(ret, name, params, args, sys, UNTRIED)
 
-// POINT_IF: a POINT expected to block when `blocks` holds (as SECTION_IF).
-#define POINT_IF(ret, name, params, args, sys, blocks)         \
+// POINT_TRY: a POINT with an attempt first (see BLOCKS above).
+#define POINT_TRY(ret, name, params, args, sys, attempt)       \
   GREEN_EXPORT ret name params {                               \
     static auto real = next<ret(*) params>(nullptr, #name);    \
     if (!green::on_green()) return real args;                  \
     green::testcancel();                                       \
-    if (blocks) green::syscall_expect_block();                 \
+    long r_ = attempt;                                         \
+    if (r_ == BLOCKS) green::syscall_expect_block();           \
+    else if (r_ != UNTRIED) return (ret)done(r_);              \
     return (ret)green::shim::cancel_syscall sys;               \
   }
 
@@ -97,28 +178,29 @@ POINT_SECTION(ssize_t, pwritev, (int fd, const struct iovec* v, int n, off_t o),
 POINT_SECTION(ssize_t, pwritev64, (int fd, const struct iovec* v, int n, off_t o), (fd, v, n, o))
 POINT_SECTION(ssize_t, preadv2, (int fd, const struct iovec* v, int n, off_t o, int f), (fd, v, n, o, f))
 POINT_SECTION(ssize_t, pwritev2, (int fd, const struct iovec* v, int n, off_t o, int f), (fd, v, n, o, f))
-POINT_IF(int, fsync, (int fd), (fd), (SYS_fsync, fd), true)
-POINT_IF(int, fdatasync, (int fd), (fd), (SYS_fdatasync, fd), true)
-SECTION_IF(int, syncfs, (int fd), (fd), true)
-SECTION_IF(void, sync, (void), (), true)
-POINT_IF(int, sync_file_range, (int fd, off64_t o, off64_t n, unsigned f), (fd, o, n, f),
-         (SYS_sync_file_range, fd, o, n, f),
-         f & (SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER))
-POINT_IF(pid_t, waitpid, (pid_t p, int* st, int o), (p, st, o), (SYS_wait4, p, (long)st, o, 0),
-         !(o & WNOHANG))
-POINT_IF(pid_t, wait, (int* st), (st), (SYS_wait4, -1, (long)st, 0, 0), true)
-POINT_IF(pid_t, wait3, (int* st, int o, struct rusage* r), (st, o, r),
-         (SYS_wait4, -1, (long)st, o, (long)r), !(o & WNOHANG))
-POINT_IF(pid_t, wait4, (pid_t p, int* st, int o, struct rusage* r), (p, st, o, r),
-         (SYS_wait4, p, (long)st, o, (long)r), !(o & WNOHANG))
-POINT_IF(int, waitid, (idtype_t t, id_t id, siginfo_t* i, int o), (t, id, i, o),
-         (SYS_waitid, t, id, (long)i, o, 0), !(o & WNOHANG))
-SECTION_IF(int, flock, (int fd, int op), (fd, op), !(op & LOCK_NB))
-POINT_IF(int, pause, (void), (), (SYS_pause), true)
-POINT_IF(ssize_t, msgrcv, (int q, void* m, size_t n, long t, int f), (q, m, n, t, f),
-         (SYS_msgrcv, q, (long)m, (long)n, t, f), !(f & IPC_NOWAIT))
-POINT_IF(int, msgsnd, (int q, const void* m, size_t n, int f), (q, m, n, f),
-         (SYS_msgsnd, q, (long)m, (long)n, f), !(f & IPC_NOWAIT))
+// fsync and its kin, and pause, always wait: no attempt.
+POINT_TRY(int, fsync, (int fd), (fd), (SYS_fsync, fd), BLOCKS)
+POINT_TRY(int, fdatasync, (int fd), (fd), (SYS_fdatasync, fd), BLOCKS)
+SECTION_TRY(int, syncfs, (int fd), (fd), BLOCKS)
+SECTION_TRY(void, sync, (void), (), BLOCKS)
+POINT_TRY(int, sync_file_range, (int fd, off64_t o, off64_t n, unsigned f), (fd, o, n, f),
+          (SYS_sync_file_range, fd, o, n, f),
+          f & (SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER) ? BLOCKS : UNTRIED)
+POINT_TRY(pid_t, waitpid, (pid_t p, int* st, int o), (p, st, o), (SYS_wait4, p, (long)st, o, 0),
+          try_wait4(p, st, o, nullptr))
+POINT_TRY(pid_t, wait, (int* st), (st), (SYS_wait4, -1, (long)st, 0, 0), try_wait4(-1, st, 0, nullptr))
+POINT_TRY(pid_t, wait3, (int* st, int o, struct rusage* r), (st, o, r),
+          (SYS_wait4, -1, (long)st, o, (long)r), try_wait4(-1, st, o, r))
+POINT_TRY(pid_t, wait4, (pid_t p, int* st, int o, struct rusage* r), (p, st, o, r),
+          (SYS_wait4, p, (long)st, o, (long)r), try_wait4(p, st, o, r))
+POINT_TRY(int, waitid, (idtype_t t, id_t id, siginfo_t* i, int o), (t, id, i, o),
+          (SYS_waitid, t, id, (long)i, o, 0), try_waitid(t, id, i, o))
+SECTION_TRY(int, flock, (int fd, int op), (fd, op), try_flock(fd, op))
+POINT_TRY(int, pause, (void), (), (SYS_pause), BLOCKS)
+POINT_TRY(ssize_t, msgrcv, (int q, void* m, size_t n, long t, int f), (q, m, n, t, f),
+          (SYS_msgrcv, q, (long)m, (long)n, t, f), try_msgrcv(q, m, n, t, f))
+POINT_TRY(int, msgsnd, (int q, const void* m, size_t n, int f), (q, m, n, f),
+          (SYS_msgsnd, q, (long)m, (long)n, f), try_msgsnd(q, m, n, f))
 
 // sigsuspend: libgreen's own signals stay deliverable while it waits.
 GREEN_EXPORT int sigsuspend(const sigset_t* s) {
@@ -145,21 +227,16 @@ GREEN_EXPORT int sigsuspend(const sigset_t* s) {
     fl.l_type = F_WRLCK;                                                        \
     fl.l_whence = SEEK_CUR;                                                     \
     fl.l_len = len;                                                             \
+    long r = try_lock(fd, F_SETLKW, &fl);                                       \
+    if (r != BLOCKS) return (int)done(r);                                       \
     green::syscall_expect_block();                                              \
     return (int)green::shim::cancel_syscall(SYS_fcntl, fd, F_SETLKW, (long)&fl); \
   }
 LOCKF_LIKE(lockf)
 LOCKF_LIKE(lockf64)
-// A semop waits only for an operation that takes (< 0) or waits for zero
-// (0), without IPC_NOWAIT.
-static bool semop_may_wait(const struct sembuf* o, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (o[i].sem_op <= 0 && !(o[i].sem_flg & IPC_NOWAIT)) return true;
-  return false;
-}
-SECTION_IF(int, semop, (int s, struct sembuf* o, size_t n), (s, o, n), semop_may_wait(o, n))
-SECTION_IF(int, semtimedop, (int s, struct sembuf* o, size_t n, const struct timespec* t), (s, o, n, t),
-           semop_may_wait(o, n))
+SECTION_TRY(int, semop, (int s, struct sembuf* o, size_t n), (s, o, n), try_semop(s, o, n))
+SECTION_TRY(int, semtimedop, (int s, struct sembuf* o, size_t n, const struct timespec* t), (s, o, n, t),
+            try_semop(s, o, n))
 // The shell inherits every descriptor that is not close-on-exec.
 GREEN_EXPORT int system(const char* c) {
   static auto real = next<int (*)(const char*)>(nullptr, "system");
@@ -253,6 +330,8 @@ static bool fcntl_blocks(int cmd) { return cmd == F_SETLKW || cmd == F_OFD_SETLK
     }                                                                     \
     if (!green::on_green()) return real(fd, cmd, arg);                    \
     green::testcancel(); /* F_SETLKW is a cancellation point */           \
+    long r = try_lock(fd, cmd, arg);                                      \
+    if (r != BLOCKS) return (int)done(r);                                 \
     green::syscall_expect_block();                                        \
     return (int)green::shim::cancel_syscall(SYS_fcntl, fd, cmd, (long)arg); \
   }

@@ -15,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -73,6 +73,11 @@ done
 run connect-storm native - "$OUT/connect" storm 2000
 run connect-storm green $((GREEN_PROCS + 8)) "$OUT/connect" storm 2000
 run blocked native - "$OUT/blocked" 64
+# Regression: a call libgreen expects to block (semop, flock, F_SETLKW,
+# msgsnd/msgrcv, waitpid) handed its P on even when it returned at once.
+run noblock native - "$OUT/noblock"
+run noblock green - "$OUT/noblock"
+GREEN_PROCS=1 run noblock-1p green - "$OUT/noblock"
 # A thread blocked inside glibc (stdio's own read, no interposer sees it)
 # with one P: sysmon lends a spare P so the other threads keep running.
 run stuck native - "$OUT/stuck"
