@@ -119,7 +119,11 @@ $(BUILD)/examples/%: examples/%.cpp
 	$(Q)$(CXX) -std=c++20 -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
 
 # Integration-test programs: plain pthread programs, run natively and preloaded.
-itest: $(ITEST_BIN)
+itest: $(ITEST_BIN) $(BUILD)/itest/libie_tls.so
+$(BUILD)/itest/lib%.so: tests/integration/lib/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC $< -o $@
 $(BUILD)/itest/%: tests/integration/%.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")

@@ -26,7 +26,10 @@
 //  - Reuse fast path: while the set of loaded modules is the one captured at
 //    start-up (checked every REFRESH_EVERY resets and whenever the DTV shows
 //    dynamically allocated TLS), we re-copy the captured static TLS images
-//    ourselves and keep the DTV; otherwise the loader rebuilds it.
+//    ourselves and keep the DTV; otherwise the loader rebuilds it. Only
+//    modules present at start-up are ever captured: a dlopen'ed one may be
+//    dlclose'd and its image unmapped, so once one with TLS is loaded,
+//    resets go through the loader.
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -97,12 +100,28 @@ struct capture {
   unsigned long long adds;
 };
 
+// Load addresses of the modules with TLS present at start-up (the first
+// capture). Only their images may be copied by the fast path: a module
+// dlopen'ed later can be dlclose'd, which unmaps the image we would copy.
+ElfW(Addr) initial_bases[MAX_MODULES];
+int ninitial = -1;
+
+bool is_initial(ElfW(Addr) base) {
+  for (int i = 0; i < ninitial; i++)
+    if (initial_bases[i] == base) return true;
+  return false;
+}
+
 int capture_module(struct dl_phdr_info* info, size_t, void* data) {
   auto* c = static_cast<capture*>(data);
   c->adds = info->dlpi_adds;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr)& ph = info->dlpi_phdr[i];
     if (ph.p_type != PT_TLS) continue;
+    if (ninitial >= 0 && !is_initial(info->dlpi_addr)) {
+      c->ok = false;  // dlopen'ed: leave resets to the loader (see initial_bases)
+      continue;
+    }
     if (!info->dlpi_tls_data) {
       c->ok = false;  // dynamic TLS module: leave resets to the loader
       continue;
@@ -119,10 +138,21 @@ int capture_module(struct dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
+int record_initial(struct dl_phdr_info* info, size_t, void*) {
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_TLS && ninitial < MAX_MODULES)
+      initial_bases[ninitial++] = info->dlpi_addr;
+  return 0;
+}
+
 // (Re)capture the static TLS modules; nmodules = -1 if the fast path
 // cannot be used. Runs on an M or a G whose TLS is fully initialised.
 void capture_modules() {
   lock_guard l(modules_mu);
+  if (ninitial < 0) {
+    ninitial = 0;
+    dl_iterate_phdr(record_initial, nullptr);
+  }
   capture c{static_cast<char*>(os::thread_pointer()), 0, true, 0};
   dl_iterate_phdr(capture_module, &c);
   modules_adds = c.adds;
