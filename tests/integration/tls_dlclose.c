@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../include/check.h"
+#include "../include/sibling.h"
 
 #define ROUNDS 2100 /* more than one look of a runtime that checks every 1,024 reuses */
 
@@ -30,13 +31,7 @@ static void create_join(int n) {
 
 int main(int argc, char** argv) {
   char lib[PATH_MAX];
-  if (argc > 1) snprintf(lib, sizeof lib, "%s", argv[1]);
-  else {
-    ssize_t n = readlink("/proc/self/exe", lib, sizeof lib - 32);
-    if (n <= 0) return 2;
-    lib[n] = 0;
-    strcpy(strrchr(lib, '/') + 1, "libie_tls.so");
-  }
+  if (sibling_path(lib, sizeof lib, argc, argv, "libie_tls.so")) return 2;
   void* h = dlopen(lib, RTLD_NOW);
   if (!h) {
     fprintf(stderr, "tls_dlclose: dlopen %s: %s\n", lib, dlerror());

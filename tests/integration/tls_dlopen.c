@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../include/check.h"
+#include "../include/sibling.h"
 
 #define OLD 16
 #define SERIAL 3000
@@ -55,13 +56,7 @@ static void* early(void* a) { return a; }
 
 int main(int argc, char** argv) {
   char lib[PATH_MAX];
-  if (argc > 1) snprintf(lib, sizeof lib, "%s", argv[1]);
-  else {
-    ssize_t n = readlink("/proc/self/exe", lib, sizeof lib - 32);
-    if (n <= 0) return 2;
-    lib[n] = 0;
-    strcpy(strrchr(lib, '/') + 1, "libie_tls.so");
-  }
+  if (sibling_path(lib, sizeof lib, argc, argv, "libie_tls.so")) return 2;
   /* dead threads before the dlopen: a runtime may keep their TLS for reuse */
   for (long i = 0; i < 100; i++) {
     pthread_t t;
