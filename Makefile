@@ -119,7 +119,7 @@ $(BUILD)/examples/%: examples/%.cpp
 	$(Q)$(CXX) -std=c++20 -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
 
 # Integration-test programs: plain pthread programs, run natively and preloaded.
-itest: $(ITEST_BIN) $(BUILD)/itest/libie_tls.so
+itest: $(ITEST_BIN) $(patsubst tests/integration/lib/%.c,$(BUILD)/itest/lib%.so,$(wildcard tests/integration/lib/*.c))
 $(BUILD)/itest/lib%.so: tests/integration/lib/%.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")

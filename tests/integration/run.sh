@@ -69,6 +69,30 @@ elif [ $rc = 1 ] && grep -q '^tls_dlopen: [0-9]* failures' "$out"; then
   echo "XFAIL tls_dlopen [green]: $(grep -c FAIL "$err") wrong TLS values in Gs older than the dlopen (known gap)"
 else bad "tls_dlopen [green]" "rc $rc: $(head -3 "$err")"; fi
 
+# l. glibc's static TLS reserve for libraries dlopen'ed later, as glibc
+#    sizes it and cut down with glibc's own tunables (README "Compact G
+#    blocks": smaller G blocks): a library too big for it is refused, one
+#    that fits works in every thread, natively and under libgreen alike;
+#    the TLS tests above hold with the small reserve too.
+COMPACT=glibc.rtld.optional_static_tls=0:glibc.rtld.nns=1
+for tun in "" "$COMPACT"; do
+  for mode in native green; do
+    label="$mode${tun:+, GLIBC_TUNABLES=$tun}"
+    go tls_reserve $mode GLIBC_TUNABLES="$tun" -- "$IT/tls_reserve"
+    [ $rc = 0 ] && ok "tls_reserve [$label]" || bad "tls_reserve [$label]" "rc $rc: $(head -3 "$err")"
+  done
+done
+for mode in native green; do
+  for t in tls_dlclose lifecycle dtors; do
+    go $t-compact $mode GLIBC_TUNABLES="$COMPACT" -- "$IT/$t"
+    [ $rc = 0 ] && ok "$t [$mode, compact TLS]" || bad "$t [$mode, compact TLS]" "rc $rc: $(head -3 "$err")"
+  done
+done
+go identity-compact green UNTIL_MIGRATED=1 GLIBC_TUNABLES="$COMPACT" -- "$IT/identity"
+m=$(awk '/^MIGRATIONS/ {print $2}' "$out")
+if [ $rc = 0 ] && [ "${m:-0}" -gt 0 ]; then ok "identity [green, compact TLS: $m migrations]"
+else bad "identity [green, compact TLS]" "rc $rc migrations ${m:-?}: $(cat "$err")"; fi
+
 # g. bad configuration: clear message, program does not run
 for setting in GREEN_PROCS=abc GREEN_PROCS=0 GREEN_PROCS=100000 GREEN_STACK_SIZE=foo \
                GREEN_STACK_SIZE=1k GREEN_STATS=yes; do
