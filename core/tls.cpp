@@ -9,6 +9,10 @@
 //   [ static TLS of every module      ][ struct pthread (tcbhead_t first) ][ G ]
 //
 // Invariants:
+//  - The static TLS part of a block is glibc's whole static TLS size, its
+//    reserve for libraries dlopen'ed later included: every offset the
+//    loader hands out (now or at a later dlopen) lies inside every block.
+//    glibc's tunables (glibc.rtld.nns, optional_static_tls) size the reserve.
 //  - tcb, tcbhead_t.tcb and tcbhead_t.self are the block's own TCB; dtv comes
 //    from the loader's _dl_allocate_tls(tcb); stack_guard and pointer_guard
 //    equal every other thread's (a frame may return on another TCB).
