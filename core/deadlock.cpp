@@ -73,9 +73,14 @@ bool count_parked(G* g, void* ctx) {
     case gstatus::dead:  // ended, not joined yet
       return true;
     case gstatus::waiting:
-      if (g->wait == wait_kind::sleep || g->wait == wait_kind::fd_read ||
-          g->wait == wait_kind::fd_write)
-        return false;
+      switch (g->wait.load(std::memory_order_relaxed)) {
+        case wait_kind::sleep:
+        case wait_kind::fd_read:
+        case wait_kind::fd_write:
+          return false;
+        default:
+          break;
+      }
       static_cast<census*>(ctx)->parked++;
       return true;
     default:

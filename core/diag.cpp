@@ -87,7 +87,7 @@ void say_overflow(const G* g) {
 void on_fault(int sig, siginfo_t* si, void* ucv) {
   os::set_signal_handler(sig, nullptr, 0);
   G* g = tls_g;  // the thread pointer is the running G's TCB, else the M's
-  if (si->si_code > 0 && g && g->magic == G_MAGIC) {
+  if (si->si_code > 0 && g && g->magic.load(std::memory_order_relaxed) == G_MAGIC) {
     auto* uc = static_cast<ucontext_t*>(ucv);
     uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
     if (overflowed(g, reinterpret_cast<uintptr_t>(si->si_addr), sp)) say_overflow(g);

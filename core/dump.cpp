@@ -339,9 +339,9 @@ bool print_g(G* g, void* ctx) {
   auto& d = *static_cast<dumper*>(ctx);
   gstatus st = g->status.load(std::memory_order_acquire);
   fcontext_t saved = g->ctx;
-  wait_kind kind = g->wait;
-  const void* obj = g->wait_obj;
-  int64_t since = g->wait_since;
+  wait_kind kind = g->wait.load(std::memory_order_relaxed);
+  const void* obj = g->wait_obj.load(std::memory_order_relaxed);
+  int64_t since = g->wait_since.load(std::memory_order_relaxed);
   M* m = g->m;
   char name[16];
   memcpy(name, g->name, sizeof name);

@@ -13,6 +13,9 @@
 //    the freeing thread's path; trimmed Gs move to the cold list. Reuse
 //    prefers warm, then pending, then cold Gs.
 //  - A block in a free list has status idle; handles to it are invalid.
+//    A block leaves idle (galloc, release) and gets its magic (fresh_block,
+//    release) only once set up: walkers that find it with acquire loads
+//    read a complete G.
 //  - G ids are unique and never reused; a P takes them from the global
 //    counter in batches (new_id), so they increase per P, not globally.
 #include <string.h>
@@ -60,10 +63,12 @@ G* fresh_block() {
   if (i >= ARENA_BLOCKS) return nullptr;
   char* block = arena + i * block_size;
   G* g = block_g(block);
-  g->magic = G_MAGIC;
   g->slot = (uint32_t)i;
   g->owner_id = 0x40000000 | (int)i;
   tls_setup(g, block);
+  // Walkers (for_each_g, g_from_*) see blocks [0, next_fresh), this one
+  // included while it is set up: it counts once this is visible.
+  g->magic.store(G_MAGIC, std::memory_order_release);
   return g;
 }
 
@@ -112,7 +117,8 @@ bool for_each_g(bool (*fn)(G* g, void* ctx), void* ctx) {
   size_t n = arena ? next_fresh.load(std::memory_order_acquire) : 0;
   for (size_t i = 0; i < n; i++) {
     G* g = block_g(arena + i * block_size);
-    if (g->magic != G_MAGIC || g->status.load(std::memory_order_acquire) == gstatus::idle)
+    if (g->magic.load(std::memory_order_acquire) != G_MAGIC ||
+        g->status.load(std::memory_order_acquire) == gstatus::idle)
       continue;
     if (!fn(g, ctx)) return false;
   }
@@ -124,7 +130,8 @@ G* g_from_owner_id(int id) {
   size_t i = (size_t)(id & 0x3fffffff);
   if (!arena || i >= next_fresh.load(std::memory_order_acquire)) return nullptr;
   G* g = block_g(arena + i * block_size);
-  if (g->magic != G_MAGIC || g->status.load(std::memory_order_acquire) == gstatus::idle)
+  if (g->magic.load(std::memory_order_acquire) != G_MAGIC ||
+      g->status.load(std::memory_order_acquire) == gstatus::idle)
     return nullptr;
   return g;
 }
@@ -135,7 +142,8 @@ G* g_from_handle(pthread_t t) {
   char* block = tcb - tls_tcb_offset();
   if ((size_t)(block - arena) % block_size) return nullptr;
   G* g = block_g(block);
-  if (g->magic != G_MAGIC || g->status.load(std::memory_order_acquire) == gstatus::idle)
+  if (g->magic.load(std::memory_order_acquire) != G_MAGIC ||
+      g->status.load(std::memory_order_acquire) == gstatus::idle)
     return nullptr;
   return g;
 }
@@ -158,7 +166,6 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
     }
   }
   g->id = new_id();
-  g->status.store(gstatus::waiting, std::memory_order_relaxed);
   g->schedlink = nullptr;
   g->m = nullptr;
   g->name[0] = 0;
@@ -186,6 +193,9 @@ G* galloc(size_t stack_size, void* user_stack, size_t guard) {
 #endif
   g->ctx = boost::context::detail::make_fcontext(g->stack.base + g->stack.size, g->stack.size,
                                                   g_entry);
+  // Last: walkers (for_each_g, g_from_*) skip an idle G, so they see this
+  // one only set up.
+  g->status.store(gstatus::waiting, std::memory_order_release);
   return g;
 }
 

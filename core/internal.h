@@ -55,7 +55,7 @@ struct stack_desc {
 };
 
 struct G {
-  uint64_t magic;
+  std::atomic<uint64_t> magic;  // G_MAGIC once the block is set up (release; walkers acquire)
   fcontext_t ctx;            // saved context (not running)
   M* m;                      // M running this G (valid while running)
   std::atomic<gstatus> status;
@@ -71,9 +71,12 @@ struct G {
   G* schedlink;              // run queue / free list link
   key_store* keys;           // pthread_getspecific values (lazily allocated)
   char name[16];
-  wait_kind wait;            // while parked: what for, on what (park; read by
-  const void* wait_obj;      //   thread dumps and deadlock reports, diag.cpp)
-  int64_t wait_since;        //   and since when (coarse monotonic ns, 0: unknown)
+  // While parked: what for, on what (set by park under the bucket lock;
+  // read without it by thread dumps and deadlock reports, hence atomics,
+  // relaxed) and since when (coarse monotonic ns, 0: unknown).
+  std::atomic<wait_kind> wait;
+  std::atomic<const void*> wait_obj;
+  std::atomic<int64_t> wait_since;
   G* joining;                // the G this one waits to join (EDEADLK check)
   void* asan_fake_stack;     // AddressSanitizer fiber bookkeeping (asan builds)
   uintptr_t entry_sp;        // SP of the frame that called the app's code (mark_user_entry)

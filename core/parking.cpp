@@ -226,9 +226,10 @@ park_result park(const void* addr, park_validate_fn validate, const void* ctx, i
     w.requeue_why = opts->requeue_why;
   }
   if (w.g) {  // for thread dumps; outside the bucket lock
-    w.g->wait = why.kind;
-    w.g->wait_obj = why.obj;
-    w.g->wait_since = diag_timestamps ? os::now_ns(CLOCK_MONOTONIC_COARSE) : 0;
+    w.g->wait.store(why.kind, std::memory_order_relaxed);
+    w.g->wait_obj.store(why.obj, std::memory_order_relaxed);
+    w.g->wait_since.store(diag_timestamps ? os::now_ns(CLOCK_MONOTONIC_COARSE) : 0,
+                          std::memory_order_relaxed);
   }
   if (deadline_ns > 0 && os::now_ns(clock) >= deadline_ns) {
     b.mu.acquire();
@@ -372,8 +373,8 @@ int requeue(const void* from, const void* to, int n, park_validate_fn validate, 
           w->g->park_bucket.store(&bt, std::memory_order_release);
         }
         if (w->g) {
-          w->g->wait = w->requeue_why.kind;
-          w->g->wait_obj = w->requeue_why.obj;
+          w->g->wait.store(w->requeue_why.kind, std::memory_order_relaxed);
+          w->g->wait_obj.store(w->requeue_why.obj, std::memory_order_relaxed);
         }
         moved++;
       }

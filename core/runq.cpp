@@ -92,7 +92,7 @@ G* runq_steal(P* thief, P* victim, bool steal_runnext) {
       uint32_t gen = victim->q.nextgen.load(std::memory_order_acquire);
       G* next = victim->q.runnext.load(std::memory_order_acquire);
       if (!next) return nullptr;
-      if (victim->m) {
+      if (victim->status.load(std::memory_order_relaxed) == P_RUNNING) {  // (P.m is its owner's)
         // The victim is running and will most likely switch to runnext in
         // a moment (a G that readied another and is about to block): give
         // it a few us before taking it away, as Go does. Only if runnext

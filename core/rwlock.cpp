@@ -43,6 +43,7 @@ struct rw {
   std::atomic<uint32_t>& rwait() { return at(&l->__data.__wrphase_futex); }
   const void* rkey() { return &l->__data.__wrphase_futex; }
   const void* wkey() { return &l->__data.__writers_futex; }
+  std::atomic<int>& cur_writer() { return *reinterpret_cast<std::atomic<int>*>(&l->__data.__cur_writer); }
   bool shared() { return l->__data.__shared != 0; }
   bool prefer_writer() { return l->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP; }
   static std::atomic<uint32_t>& at(unsigned* p) { return *reinterpret_cast<std::atomic<uint32_t>*>(p); }
@@ -63,8 +64,10 @@ int self_id() {
   return tid;
 }
 
+// __cur_writer is read by threads that do not hold the lock (is it me?),
+// as glibc does: relaxed atomic accesses, never a plain race.
 bool is_writer(rw& r) {
-  if (r.l->__data.__cur_writer != self_id()) return false;
+  if (r.cur_writer().load(std::memory_order_relaxed) != self_id()) return false;
   return !r.shared() || (int)r.l->__data.__pad3 == (int)os::syscall6(SYS_getpid);
 }
 
@@ -122,7 +125,7 @@ int rwlock_wrlock(pthread_rwlock_t* l, const struct timespec* abstime, clockid_t
   for (;;) {
     if (s == 0) {
       if (r.state().compare_exchange_weak(s, WRITER, std::memory_order_acquire)) {
-        l->__data.__cur_writer = self_id();
+        r.cur_writer().store(self_id(), std::memory_order_relaxed);
         if (r.shared()) l->__data.__pad3 = (unsigned)os::syscall6(SYS_getpid);
         return 0;
       }
@@ -149,7 +152,7 @@ int rwlock_unlock(pthread_rwlock_t* l) {
   if (s & WRITER) {
     // glibc would treat this as a read unlock and corrupt the lock.
     if (!is_writer(r)) return EPERM;
-    l->__data.__cur_writer = 0;
+    r.cur_writer().store(0, std::memory_order_relaxed);
     r.state().store(0, std::memory_order_seq_cst);
     uint32_t nw = r.wwait().load(std::memory_order_seq_cst);
     if (r.rwait().load(std::memory_order_seq_cst) > 0 && !(r.prefer_writer() && nw > 0))

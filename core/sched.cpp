@@ -431,10 +431,13 @@ top:
   releasep(m);
   pidleput(p);
   m->nextp = nullptr;
+  // Listed idle, m->spinning is startm's to set for our next wake-up: read
+  // and clear ours before anyone can take us.
+  bool was_spinning = m->spinning;
+  m->spinning = false;
   mput(m);
   sched.mu.release();
-  if (m->spinning) {
-    m->spinning = false;
+  if (was_spinning) {
     sched.nmspinning.fetch_sub(1, std::memory_order_acq_rel);
     // Work readied while we were spinning saw nmspinning > 0 and did not
     // wake anyone: look again now that we no longer count as spinning.

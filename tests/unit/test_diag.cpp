@@ -58,7 +58,7 @@ static __attribute__((noinline)) void* joiner_fn(void*) {
 
 static bool parked(pthread_t t, wait_kind k) {
   G* g = g_from_handle(t);
-  return g && g->status.load() == gstatus::waiting && g->wait == k;
+  return g && g->status.load() == gstatus::waiting && g->wait.load() == k;
 }
 
 static std::string dump_to_string() {
@@ -88,8 +88,8 @@ Test(diag, dump_names_waits_and_functions) {
     usleep(1000);
   cr_assert(parked(locker, wait_kind::mutex) && parked(joiner, wait_kind::join));
   G* h = g_from_handle(holder);
-  cr_expect_gt(h->wait_since, 0, "park recorded when");
-  cr_expect_eq(h->wait_obj, &cv, "and on what");
+  cr_expect_gt(h->wait_since.load(), 0, "park recorded when");
+  cr_expect_eq(h->wait_obj.load(), &cv, "and on what");
 
   std::string d = dump_to_string();
   char line[160];
