@@ -131,7 +131,9 @@ bool act(G* g) {
 // and other cancellation points of ours).
 void testcancel_slow(G* g) {
   if (g->nopark) return;
-  std::atomic_thread_fence(std::memory_order_acquire);  // REQUESTED before INTR_CANCEL
+  // REQUESTED before INTR_CANCEL: an acquire re-read of the word the caller
+  // read relaxed (as a fence would; ThreadSanitizer models loads, not fences).
+  (void)g->intr.load(std::memory_order_acquire);
   if (act(g)) return;
   g->intr.fetch_and(~INTR_CANCEL, std::memory_order_acq_rel);
 }

@@ -79,6 +79,7 @@ struct G {
   std::atomic<int64_t> wait_since;
   G* joining;                // the G this one waits to join (EDEADLK check)
   void* asan_fake_stack;     // AddressSanitizer fiber bookkeeping (asan builds)
+  void* tsan_fiber;          // ThreadSanitizer's state of this G (tsan builds; gpool.cpp)
   uintptr_t entry_sp;        // SP of the frame that called the app's code (mark_user_entry)
   std::atomic<uint64_t> sigmask;     // blocked signals (bit sig-1), as pthread_sigmask sees them
   std::atomic<uint64_t> sigpending;  // directed at this G (pthread_kill), not yet delivered
@@ -180,6 +181,7 @@ struct M {
   const void* g0_stack_bottom;  // AddressSanitizer fiber bookkeeping
   size_t g0_stack_size;
   void* g0_asan_fake_stack;
+  void* tsan_fiber;      // ThreadSanitizer's state of this OS thread (tsan builds)
 };
 
 // Scheduler globals. `lock` protects the global run queue and the idle P
@@ -417,6 +419,7 @@ void tls_sanitizer_in(M* m, G* g);   // sanitizer runtimes' per-thread TLS: M ->
 void tls_sanitizer_out(M* m, G* g);  // and back, after g switched away
 void tls_start_thread();          // on the new G itself: locale, errno
 void tls_run_dtors();             // C++ thread_local destructors of the current G
+void tls_tsan_bind(G* g);  // tsan builds: g's TCB reaches ThreadSanitizer state g->tsan_fiber
 void tls_mark_alive(void* tcb, int tid);  // fork child: the M's own TCB is in use
 int tls_tid(const G* g);          // tid of the M g last ran on (its TCB's tid field)
 

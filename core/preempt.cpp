@@ -25,6 +25,12 @@
 //    the G's rt_sigreturn later restores the mask it had, on whatever M.
 //  - Unsafe code ranges are computed once, at start; libraries loaded later
 //    count as application code.
+//  - ThreadSanitizer builds (make tsan) never preempt: TSan defers the
+//    signals it knows of to points where its runtime is consistent, and
+//    ours is installed past it (raw rt_sigaction), so the handler's own
+//    instrumented code could run inside TSan's, e.g. while a fiber's state
+//    is half built (seen: a crash in __tsan_func_entry). The handler stays
+//    installed for pokes (pthread_kill of a running G).
 #include <errno.h>
 #include <link.h>
 #include <signal.h>
@@ -180,7 +186,11 @@ bool preempt_init() {
     sig = 0;
     return false;
   }
+#if defined(__SANITIZE_THREAD__)
+  enabled = false;
+#else
   enabled = sched.cfg.timeslice_us > 0;
+#endif
   return true;
 }
 

@@ -45,6 +45,12 @@
 #else
 #define GREEN_ASAN 0
 #endif
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define GREEN_TSAN 1
+#else
+#define GREEN_TSAN 0
+#endif
 
 namespace green {
 
@@ -81,6 +87,42 @@ inline void asan_back_on_g0(M* m) {
   __sanitizer_finish_switch_fiber(m->g0_asan_fake_stack, nullptr, nullptr);
 #else
   (void)m;
+#endif
+}
+
+// ThreadSanitizer: a G is a TSan fiber (gpool.cpp), g0 is its M's own
+// state. Every switch is announced with __tsan_switch_to_fiber (with its
+// happens-before edge: the two sides of a switch share plain data, such as
+// the switch_req and handoff records), always while the thread pointer is
+// the M's own TCB: TSan finds the state in use through a word of its TLS,
+// which in a G's TCB always names that G (tls.cpp), and in the M's TCB
+// names whatever runs on the M. So the announcement before a G runs is
+// made on g0 before tls_enter, the one after it on g0 right after the
+// thread pointer is back, and a direct G-to-G switch makes it with the
+// M's thread pointer set for the call.
+inline void tsan_record_m(M* m) {
+#if GREEN_TSAN
+  m->tsan_fiber = __tsan_get_current_fiber();
+#else
+  (void)m;
+#endif
+}
+inline void tsan_switch(void* to) {
+#if GREEN_TSAN
+  __tsan_switch_to_fiber(to, 0);
+#else
+  (void)to;
+#endif
+}
+inline void tsan_enter_g(G* g) { tsan_switch(GREEN_TSAN ? g->tsan_fiber : nullptr); }
+inline void tsan_back_on_g0(M* m) { tsan_switch(GREEN_TSAN ? m->tsan_fiber : nullptr); }
+// On a G, about to switch directly to next (its thread pointer not set yet).
+inline void tsan_handoff(M* m, G* next) {
+#if GREEN_TSAN
+  os::set_thread_pointer(m->tcb);
+  __tsan_switch_to_fiber(next->tsan_fiber, 0);
+#else
+  (void)m, (void)next;
 #endif
 }
 }  // namespace
@@ -212,6 +254,7 @@ void* mstart(void* arg) {
   m->tcb = os::thread_pointer();
   m->sigmask = kernel_mask_get();
   tls_m = m;
+  tsan_record_m(m);
   GREEN_PROBE2(m_create, m->id, m->tid);
   P* p = m->nextp;
   m->nextp = nullptr;
@@ -478,10 +521,12 @@ void execute(M* m, G* g) {
   switch_in(m, g);
   asan_enter_g(m, g);
   tls_sanitizer_in(m, g);
+  tsan_enter_g(g);
   tls_enter(g, m);  // from here until we are back, no TLS access on g0
   handoff h{nullptr, nullptr, g};  // read by g_entry if g starts here
   transfer_t t = jump_fcontext(g->ctx, &h);
   os::set_thread_pointer(m->tcb);
+  tsan_back_on_g0(m);
   G* prev = m->curg;
   tls_sanitizer_out(m, prev);
   asan_back_on_g0(m);
@@ -628,6 +673,7 @@ bool park_handoff(G* g, switch_req* req) {
   if (!next || !p->q.runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel))
     return false;
   switch_in(m, next);
+  tsan_handoff(m, next);
   tls_enter(next, m);  // from here on, TLS is next's
   handoff h{g, req, next};
   transfer_t t = next->started ? ontop_fcontext(next->ctx, &h, finish_handoff)
@@ -646,6 +692,7 @@ void exit_handoff(G* g) {
   G* next = thread_exit_joiner(g);
   if (!next) return;
   switch_in(m, next);
+  tsan_handoff(m, next);
   tls_enter(next, m);
   ontop_fcontext(next->ctx, g, finish_exit);
   fatal(__func__, "a dead G was resumed");
@@ -797,6 +844,7 @@ void handoffp(P* p) {
   m->tcb = os::thread_pointer();
   m->sigmask = kernel_mask_get();
   tls_m = m;
+  tsan_record_m(m);
   GREEN_PROBE2(m_create, m->id, m->tid);
   P* p;
   {

@@ -34,14 +34,28 @@
 //    modules present at start-up are ever captured: a dlopen'ed one may be
 //    dlclose'd and its image unmapped, so once one with TLS is loaded,
 //    resets go through the loader.
+//  - ThreadSanitizer builds: libtsan's static TLS block (~770 KiB, all
+//    zero-initialised) holds a thread's state and one word, `current`, that
+//    points to the state in use (its own, or a fiber's). A G's copy of the
+//    block is zero except `current`, which points to the G's fiber
+//    (tls_tsan_bind); its other pages are given back, never touched. The
+//    M's own copy's `current` names whatever runs on that M, G or g0: the
+//    switch code (sched.cpp) calls __tsan_switch_to_fiber only while the
+//    thread pointer is the M's own, so the switch of the thread pointer
+//    itself never changes which state TSan sees.
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
 #include <locale.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "os.h"
+
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace green {
 
@@ -97,6 +111,54 @@ int find_libc_block(struct dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
+#if defined(__SANITIZE_THREAD__)
+// libtsan's static TLS block (offsets below the thread pointer) and the
+// offset of its `current` word (see the invariants above).
+ptrdiff_t tsan_offset;
+size_t tsan_size;
+ptrdiff_t tsan_current_offset;
+
+int find_tsan_block(struct dl_phdr_info* info, size_t, void* data) {
+  if (!info->dlpi_name || !strstr(info->dlpi_name, "/libtsan.so")) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_tls_data &&
+        info->dlpi_phdr[i].p_filesz == 0) {
+      tsan_offset = static_cast<char*>(data) - static_cast<char*>(info->dlpi_tls_data);
+      tsan_size = info->dlpi_phdr[i].p_memsz;
+    }
+  return 1;
+}
+
+// Find `current`: on a thread that never switched fibers it points to the
+// thread's own state, which is inside the block; it is the one such word
+// that names a fiber once we switch to it. Runs on an M or a plain thread.
+bool find_tsan_current(char* self) {
+  char* block = self - tsan_offset;
+  char* state = static_cast<char*>(__tsan_get_current_fiber());
+  if (!tsan_size || state < block || state >= block + tsan_size) return false;
+  auto* w = reinterpret_cast<void**>(block);
+  size_t n = tsan_size / sizeof(void*);
+  void* fiber = __tsan_create_fiber(0);
+  __tsan_switch_to_fiber(fiber, __tsan_switch_to_fiber_no_sync);
+  ptrdiff_t found = -1;
+  int matches = 0;
+  for (size_t i = 0; i < n; i++)
+    if (w[i] == fiber) {
+      found = static_cast<ptrdiff_t>(i);
+      matches++;
+    }
+  __tsan_switch_to_fiber(state, __tsan_switch_to_fiber_no_sync);
+  __tsan_destroy_fiber(fiber);
+  if (matches != 1 || w[found] != state) return false;
+  tsan_current_offset = self - reinterpret_cast<char*>(&w[found]);
+  return true;
+}
+
+bool tsan_block_owned(ptrdiff_t off) { return tsan_size && off == tsan_offset; }
+#else
+bool tsan_block_owned(ptrdiff_t) { return false; }
+#endif
+
 struct capture {
   char* self;
   int n;
@@ -132,6 +194,7 @@ int capture_module(struct dl_phdr_info* info, size_t, void* data) {
     }
     ptrdiff_t off = c->self - static_cast<char*>(info->dlpi_tls_data);
     if (off == geo.libc_offset) continue;  // carried over, see above
+    if (tsan_block_owned(off)) continue;   // tls_tsan_bind's
     if (off <= 0 || (size_t)off > geo.static_size || c->n == MAX_MODULES) {
       c->ok = false;
       continue;
@@ -264,6 +327,10 @@ bool tls_init() {
 #if defined(__SANITIZE_ADDRESS__)
   dl_iterate_phdr(find_asan_block, self);
 #endif
+#if defined(__SANITIZE_THREAD__)
+  dl_iterate_phdr(find_tsan_block, self);
+  GREEN_CHECK(find_tsan_current(self), "cannot find ThreadSanitizer's per-thread state in its TLS");
+#endif
   capture_modules();
   return true;
 }
@@ -337,6 +404,42 @@ void tls_fork(fork_phase ph) {
 void tls_enter(G* g, M* m) {
   *reinterpret_cast<int*>(static_cast<char*>(g->tcb) + geo.tid_offset) = m->tid;
   os::set_thread_pointer(g->tcb);
+}
+
+void tls_tsan_bind(G* g) {
+#if defined(__SANITIZE_THREAD__)
+  // Zero the block as a new thread's is: whole pages are given back (they
+  // read as zero), the partial pages at both ends and the page of
+  // `current` are cleared by hand.
+  constexpr uintptr_t PAGE = 4096;
+  auto zero = [](uintptr_t x, uintptr_t y) {
+    if (x < y) memset(reinterpret_cast<void*>(x), 0, y - x);
+  };
+  auto drop = [](uintptr_t x, uintptr_t y) {
+    if (x < y) os::madvise(reinterpret_cast<void*>(x), y - x, MADV_DONTNEED);
+  };
+  char* tcb = static_cast<char*>(g->tcb);
+  auto lo = reinterpret_cast<uintptr_t>(tcb - tsan_offset), hi = lo + tsan_size;
+  auto cur = reinterpret_cast<uintptr_t>(tcb - tsan_current_offset);
+  uintptr_t a = (lo + PAGE - 1) & ~(PAGE - 1), b = hi & ~(PAGE - 1);
+  if (a >= b) {
+    zero(lo, hi);
+  } else {
+    zero(lo, a);
+    zero(b, hi);
+    uintptr_t c0 = cur & ~(PAGE - 1), c1 = c0 + PAGE;
+    if (c0 >= a && c1 <= b) {
+      drop(a, c0);
+      zero(c0, c1);
+      drop(c1, b);
+    } else {
+      drop(a, b);
+    }
+  }
+  *reinterpret_cast<void**>(cur) = g->tsan_fiber;
+#else
+  (void)g;
+#endif
 }
 
 void tls_start_thread() {

@@ -174,7 +174,13 @@ static void* sleep_10ms(void*) {
   return nullptr;
 }
 static void* many_sleepers(void*) {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer allows 8128 threads alive, a G's fiber each, and each
+  // costs ~800 KiB of its state: make tsan runs fewer.
+  std::vector<pthread_t> ts(2000);
+#else
   std::vector<pthread_t> ts(10000);
+#endif
   for (auto& t : ts) thread_create(&t, thread_attr{}, sleep_10ms, nullptr);
   for (auto& t : ts) thread_join(t, nullptr, nullptr, CLOCK_REALTIME, false);
   return nullptr;
@@ -182,11 +188,15 @@ static void* many_sleepers(void*) {
 
 // Regression: an M that idled its P before listing itself as idle let
 // wakep start a redundant M; so did a timer M that unlisted itself while
-// firing timers.
+// firing timers. A spare P lent by sysmon (an M seen blocked in the kernel
+// outside libgreen: under make tsan, in ThreadSanitizer's own mmap calls)
+// rightly gets an M of its own.
 Test(sched, no_more_ms_than_ps_without_syscalls) {
   cr_assert_eq(run(many_sleepers, nullptr, nullptr), 0);
-  cr_expect_leq(stats.ms_created.load(), (uint64_t)sched.nprocs, "Ms created: %lu",
-                (unsigned long)stats.ms_created.load());
+  uint64_t lent = stats.spares_lent.load();
+  cr_expect_leq(stats.ms_created.load(), (uint64_t)sched.nprocs + lent,
+                "Ms created: %lu (spares lent %lu)", (unsigned long)stats.ms_created.load(),
+                (unsigned long)lent);
 }
 
 // Regression: glibc's fork unlinks THREAD_SELF from its list of threads in
