@@ -131,14 +131,18 @@ void syscall_expect_block();
 
 // ---- network poller (netpoll.cpp) ----
 enum : int { POLL_READ = 1, POLL_WRITE = 2 };
-// Park the caller until fd is ready for mode (POLL_READ or POLL_WRITE).
-// Returns 0 when ready (or on error/hang-up: the caller's retry reports
+// fd's readiness sequence number for mode (POLL_READ or POLL_WRITE): take
+// it before an attempt at the I/O (or a readiness check) and pass it to
+// netpoll_wait after the attempt found fd not ready.
+uint32_t netpoll_seq(int fd, int mode);
+// Park the caller until fd has had a readiness edge for mode since seq was
+// taken (netpoll_seq). Returns 0 when ready (or on error/hang-up: the caller's retry reports
 // it), ETIMEDOUT at the absolute CLOCK_MONOTONIC deadline (<= 0: none),
 // EINTR when the G was interrupted (a cancellation, or a signal handler:
 // see interrupted_restart),
 // EBADF if netpoll_close(fd) ran meanwhile, EPERM if fd cannot be polled
 // (regular files: do the call in a syscall section instead).
-int netpoll_wait(int fd, int mode, int64_t deadline_ns);
+int netpoll_wait(int fd, int mode, int64_t deadline_ns, uint32_t seq);
 // fd is about to be closed or replaced: wake its waiters with EBADF.
 void netpoll_close(int fd);
 // Something epoll does not report happened to fd (this process shut the

@@ -1,16 +1,26 @@
 // The network poller: one epoll instance for every fd a G waits on.
 //
 // Each fd has a poll descriptor (pd) in a two-level table (stable
-// addresses). A waiter arms the fd with EPOLLONESHOT for the directions
-// wanted by all current waiters, then parks on the pd's read or write word.
-// Whoever harvests an event (the poller thread blocked in epoll_wait, or an
-// M about to go idle, see netpoll_poll) sets the ready bits and unparks;
-// a direction still wanted is re-armed.
+// addresses). The first wait on an fd registers it, edge-triggered, for
+// both directions; it stays registered until netpoll_close (as Go's
+// netpoller: no epoll_ctl per wait). Each direction has a readiness
+// sequence number that every harvested edge bumps. A caller takes the
+// number (netpoll_seq) before its attempt at the I/O; after EAGAIN it
+// parks on the sequence word until the number differs from the one it
+// took. Whoever harvests an event (the poller thread blocked in
+// epoll_wait, or an M about to go idle, see netpoll_poll) bumps the
+// numbers and unparks the waiters.
 //
 // Invariants:
-//  - ready bits are set before unpark and tested by the waiter's validate
-//    under the bucket lock: an event between arming and parking is never
-//    lost.
+//  - an edge that comes after a caller's snapshot changes the number: the
+//    waiter's validate compares it under the bucket lock, and the harvester
+//    reads the waiter counts under the pd lock after bumping it, so an
+//    edge between the attempt and the park is never lost; an edge before
+//    the snapshot is one the attempt saw (the data was there). Every
+//    waiter sees every edge, so two Gs waiting on one fd (threads sharing
+//    a listening socket) never lose a wake-up to each other.
+//  - registering reports the current level (EPOLL_CTL_ADD queues an event
+//    for an fd already ready), so the first wait needs no snapshot order.
 //  - The epoll user data carries fd and the pd's generation; netpoll_close
 //    bumps the generation and wakes the waiters with EBADF, so an event for
 //    a closed (and possibly reused) fd wakes nobody wrongly (a stale event
@@ -31,10 +41,9 @@ namespace {
 struct pd {
   lock mu;
   uint32_t gen = 0;
-  uint32_t armed = 0;  // epoll events currently armed (0: not in epoll)
-  bool added = false;  // fd is in the epoll set
+  bool added = false;  // fd is in the epoll set (edge-triggered, both directions)
   int rwaiters = 0, wwaiters = 0;
-  std::atomic<uint32_t> rready{0}, wready{0};  // event seen, not yet consumed
+  std::atomic<uint32_t> rseq{0}, wseq{0};  // readiness edges seen, per direction
   std::atomic<uint32_t> closed{0};
 };
 
@@ -76,35 +85,28 @@ int epoll_fd() {
   return e;
 }
 
-uint32_t wanted(const pd* p) {
-  uint32_t ev = 0;
-  if (p->rwaiters) ev |= (uint32_t)EPOLLIN | (uint32_t)EPOLLRDHUP;
-  if (p->wwaiters) ev |= (uint32_t)EPOLLOUT;
-  return ev;
-}
-
-// Arm fd for the directions its waiters want (p->mu held). Returns -errno.
+// Register fd (p->mu held), once. Returns -errno.
 int arm(int fd, pd* p) {
-  uint32_t ev = wanted(p);
-  if (!ev) return 0;
   struct epoll_event e;
-  e.events = ev | EPOLLONESHOT;
+  e.events = (uint32_t)EPOLLIN | (uint32_t)EPOLLOUT | (uint32_t)EPOLLRDHUP | (uint32_t)EPOLLET;
   e.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)p->gen << 32);
-  long r = os::syscall6(SYS_epoll_ctl, epoll_fd(), p->added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd,
-                        (long)&e);
-  if (r == -ENOENT && p->added)  // the fd was closed behind our back and reused
-    r = os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_ADD, fd, (long)&e);
-  if (r == -EEXIST && !p->added)
+  long r = os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_ADD, fd, (long)&e);
+  if (r == -EEXIST)  // registered before a close we did not see: take it over
     r = os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_MOD, fd, (long)&e);
-  if (r == 0) {
-    p->added = true;
-    p->armed = ev;
-  }
+  if (r == 0) p->added = true;
   return (int)r;
 }
 
-bool not_ready(const void* addr, const void*) {
-  return static_cast<const std::atomic<uint32_t>*>(addr)->load(std::memory_order_acquire) == 0;
+struct seq_arg {
+  uint32_t seen;
+};
+bool unchanged(const void* addr, const void* arg) {
+  return static_cast<const std::atomic<uint32_t>*>(addr)->load(std::memory_order_acquire) ==
+         static_cast<const seq_arg*>(arg)->seen;
+}
+
+void bump(std::atomic<uint32_t>& seq) {
+  seq.store(seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);  // under p->mu
 }
 
 // Deliver one harvested event.
@@ -118,14 +120,13 @@ void deliver(const struct epoll_event& e) {
   {
     lock_guard l(p->mu);
     if (p->gen != gen) return;
-    p->armed = 0;  // one-shot: disarmed now
-    if (r) p->rready.store(1, std::memory_order_release);
-    if (w) p->wready.store(1, std::memory_order_release);
-    // Someone still waits for a direction that did not fire: re-arm.
-    if ((p->rwaiters && !r) || (p->wwaiters && !w)) arm(fd, p);
+    if (r) bump(p->rseq);
+    if (w) bump(p->wseq);
+    r = r && p->rwaiters;
+    w = w && p->wwaiters;
   }
-  if (r) unpark_all(&p->rready);
-  if (w) unpark_all(&p->wready);
+  if (r) unpark_all(&p->rseq);
+  if (w) unpark_all(&p->wseq);
 }
 
 void* poller_main(void*) {
@@ -163,35 +164,45 @@ void netpoll_fork(fork_phase ph) {
   table_mu.release();
 }
 
-int netpoll_wait(int fd, int mode, int64_t deadline_ns) {
+uint32_t netpoll_seq(int fd, int mode) {
+  pd* p = get_pd(fd);
+  if (!p) return 0;
+  return (mode == POLL_READ ? p->rseq : p->wseq).load(std::memory_order_acquire);
+}
+
+int netpoll_wait(int fd, int mode, int64_t deadline_ns, uint32_t seen) {
   pd* p = get_pd(fd);
   if (!p) return EBADF;
-  std::atomic<uint32_t>& ready = mode == POLL_READ ? p->rready : p->wready;
+  std::atomic<uint32_t>& seq = mode == POLL_READ ? p->rseq : p->wseq;
   int& waiters = mode == POLL_READ ? p->rwaiters : p->wwaiters;
+  uint32_t gen;
   {
     lock_guard l(p->mu);
-    ready.store(0, std::memory_order_relaxed);  // consume: we saw not-ready
-    waiters++;
-    int r = arm(fd, p);
-    if (r < 0) {
-      waiters--;
-      return r == -EPERM ? EPERM : (r == -EBADF ? EBADF : -r);
+    if (!p->added) {
+      int r = arm(fd, p);
+      if (r < 0) return r == -EPERM ? EPERM : (r == -EBADF ? EBADF : -r);
     }
+    // An edge since the caller's snapshot: its attempt may have come
+    // before the data; retry.
+    if (seq.load(std::memory_order_relaxed) != seen) return 0;
+    waiters++;
+    gen = p->gen;
   }
   if (!poller_started.load(std::memory_order_relaxed)) {
     bool expected = false;
     if (poller_started.compare_exchange_strong(expected, true)) start_poller();
   }
-  uint32_t gen = p->gen;
   nwaiters.fetch_add(1, std::memory_order_relaxed);
   wait_on why{mode == POLL_READ ? wait_kind::fd_read : wait_kind::fd_write,
               reinterpret_cast<const void*>((intptr_t)fd)};
-  park_result pr = park(&ready, not_ready, nullptr, deadline_ns, CLOCK_MONOTONIC, why, true);
+  seq_arg arg{seen};
+  park_result pr = park(&seq, unchanged, &arg, deadline_ns, CLOCK_MONOTONIC, why, true);
   nwaiters.fetch_sub(1, std::memory_order_relaxed);
   lock_guard l(p->mu);
   waiters--;
   if (p->closed.load(std::memory_order_acquire) || p->gen != gen) return EBADF;
-  if (pr == park_result::timeout && !ready.load(std::memory_order_acquire)) return ETIMEDOUT;
+  bool changed = seq.load(std::memory_order_acquire) != seen;
+  if (pr == park_result::timeout && !changed) return ETIMEDOUT;
   if (pr == park_result::interrupted) return EINTR;
   return 0;
 }
@@ -203,17 +214,15 @@ void netpoll_close(int fd) {
     lock_guard l(p->mu);
     if (!p->added && !p->rwaiters && !p->wwaiters) return;
     p->gen++;
+    bool was_added = p->added;
     p->added = false;
-    p->armed = 0;
-    if (p->rwaiters || p->wwaiters) {
-      p->closed.store(1, std::memory_order_release);
-      p->rready.store(1, std::memory_order_release);
-      p->wready.store(1, std::memory_order_release);
-    }
-    os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_DEL, fd, 0);
+    if (p->rwaiters || p->wwaiters) p->closed.store(1, std::memory_order_release);
+    bump(p->rseq);  // also a caller between its snapshot and its park
+    bump(p->wseq);
+    if (was_added) os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_DEL, fd, 0);
   }
-  unpark_all(&p->rready);
-  unpark_all(&p->wready);
+  unpark_all(&p->rseq);
+  unpark_all(&p->wseq);
   // Waiters woken with EBADF drain before the fd number can be waited on
   // again: the last one out clears closed.
   for (int i = 0; i < 1000; i++) {
@@ -240,13 +249,13 @@ void netpoll_ready(int fd, int mode) {
   bool r, w;
   {
     lock_guard l(p->mu);
+    if (mode & POLL_READ) bump(p->rseq);  // also a caller between snapshot and park
+    if (mode & POLL_WRITE) bump(p->wseq);
     r = (mode & POLL_READ) && p->rwaiters;
     w = (mode & POLL_WRITE) && p->wwaiters;
-    if (r) p->rready.store(1, std::memory_order_release);
-    if (w) p->wready.store(1, std::memory_order_release);
   }
-  if (r) unpark_all(&p->rready);
-  if (w) unpark_all(&p->wready);
+  if (r) unpark_all(&p->rseq);
+  if (w) unpark_all(&p->wseq);
 }
 
 // Non-blocking harvest, for an M about to go idle. Returns events delivered.

@@ -69,13 +69,14 @@ int connect_parked(int fd, const struct sockaddr* a, socklen_t al, fdinfo* f) {
   for (;;) {
     int cur = p.fd();
     fdinfo* cf = fd_info(cur);
+    uint32_t seq = green::netpoll_seq(cur, green::POLL_WRITE);
     int r = connect_once(cur, a, al, cf ? cf : f);
     if (r == -2) return (int)cancel_syscall(SYS_connect, cur, (long)a, al);  // could not set the flag
     if (r == 0) return 0;
     if (moved(p, cur)) continue;
     if (errno != EINPROGRESS && errno != EALREADY) return -1;
     if (!first) first = errno;
-    int w = await(p, cur, green::POLL_WRITE, deadline);
+    int w = await(p, cur, green::POLL_WRITE, deadline, seq);
     if (w < 0) {
       if (errno == EAGAIN) errno = first;
       return -1;

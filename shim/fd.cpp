@@ -204,14 +204,18 @@ fdinfo* fd_classify(int fd) {
   return f;
 }
 
+// A new file at fd: the netpoller forgets a registration left by a close
+// it did not see (glibc's own, as fclose), or it would wait on the old file.
 void fd_forget(int fd) {
   if (fdinfo* f = fd_info(fd)) reset(f);
+  green::netpoll_close(fd);
 }
 
 void fd_new_socket(int fd, bool nonblock, bool inet_stream, uint32_t owned) {
   fdinfo* f = fd_info(fd);
   if (!f) return;
   reset(f);
+  green::netpoll_close(fd);  // as fd_forget
   f->nonblock.store(nonblock, std::memory_order_relaxed);
   f->inet_stream.store(inet_stream, std::memory_order_relaxed);
   f->owned.store(owned, std::memory_order_relaxed);

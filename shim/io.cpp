@@ -364,7 +364,8 @@ int wait_any(const struct pollfd* fds, nfds_t n, int64_t deadline) {
       epoll_ctl(ep, EPOLL_CTL_MOD, fds[i].fd, &e);  // duplicate fd entries: last wins,
     }                                                // the final real poll is exact
   }
-  int r = green::netpoll_wait(ep, green::POLL_READ, deadline);
+  // a new epoll instance: its first wait registers it and reports its level
+  int r = green::netpoll_wait(ep, green::POLL_READ, deadline, green::netpoll_seq(ep, green::POLL_READ));
   green::netpoll_close(ep);
   real_close(ep);
   if (r == EINTR) {
@@ -514,10 +515,11 @@ GREEN_EXPORT int epoll_pwait2(int ep, struct epoll_event* ev, int max, const str
   pin p(ep);  // a close of ep by another thread leaves this wait on it
   for (;;) {
     int fd = p.fd();
+    uint32_t seq = green::netpoll_seq(fd, green::POLL_READ);
     int r = real_epoll_pwait2(fd, ev, max, &zero, mask);
     if (r < 0 && moved(p, fd)) continue;
     if (r != 0 || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return r;
-    int w = green::netpoll_wait(fd, green::POLL_READ, deadline);  // the app's epoll is pollable
+    int w = green::netpoll_wait(fd, green::POLL_READ, deadline, seq);  // the app's epoll is pollable
     if (w == 0 || (w == EBADF && p.fd() != fd)) continue;
     if (w == ETIMEDOUT) {
       errno = saved;

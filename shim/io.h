@@ -64,14 +64,15 @@ inline how route(int fd, fdinfo** out) {
 inline int64_t rcvtimeo(fdinfo* f) { return f ? f->rcvtimeo_ns.load(std::memory_order_relaxed) : 0; }
 inline int64_t sndtimeo(fdinfo* f) { return f ? f->sndtimeo_ns.load(std::memory_order_relaxed) : 0; }
 
-// Park until fd (p's current descriptor) is ready for mode. 0: retry (also
+// Park until fd (p's current descriptor) has become ready for mode since
+// seq was taken (green::netpoll_seq, before the attempt). 0: retry (also
 // when the application closed or replaced fd meanwhile: p.fd() changed);
 // 1: fd cannot be polled (the caller blocks in a syscall section); -1 with
 // errno: give up (deadline -> EAGAIN, as SO_RCVTIMEO does; a signal
 // handler ran -> EINTR). As Linux, a signal with SA_RESTART restarts the
 // call unless the socket has a timeout.
-inline int await(const pin& p, int fd, int mode, int64_t deadline) {
-  int r = green::netpoll_wait(fd, mode, deadline);
+inline int await(const pin& p, int fd, int mode, int64_t deadline, uint32_t seq) {
+  int r = green::netpoll_wait(fd, mode, deadline, seq);
   if (r == 0 || (r == EBADF && p.fd() != fd)) return 0;
   if (r == EPERM) return 1;
   if (r == EINTR && green::testcancel_intr()) return 0;  // cancelled: unwound; stale: wait again
@@ -105,8 +106,9 @@ auto wait_then_call(pin& p, int mode, int64_t timeout_ns, Call call) -> decltype
   int saved = errno;  // a success leaves errno alone, as the real call does
   for (;;) {
     int fd = p.fd();
+    uint32_t seq = green::netpoll_seq(fd, mode);
     if (!ready_now(fd, mode == green::POLL_READ ? POLLIN : POLLOUT)) {
-      int w = await(p, fd, mode, deadline);
+      int w = await(p, fd, mode, deadline, seq);
       if (w < 0) return -1;
       if (w == 0) continue;
     }
@@ -125,6 +127,7 @@ ssize_t socket_loop(pin& p, int mode, int64_t timeout_ns, Attempt attempt) {
   int saved = errno;
   for (;;) {
     int fd = p.fd();
+    uint32_t seq = green::netpoll_seq(fd, mode);
     ssize_t r = attempt(fd);
     if (r >= 0) {
       errno = saved;
@@ -132,7 +135,7 @@ ssize_t socket_loop(pin& p, int mode, int64_t timeout_ns, Attempt attempt) {
     }
     if (moved(p, fd)) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return r;
-    int w = await(p, fd, mode, deadline);
+    int w = await(p, fd, mode, deadline, seq);
     if (w < 0) return -1;
     if (w == 1) {  // cannot poll this socket: block in a section
       section s;

@@ -150,13 +150,14 @@ GREEN_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct
   int result = -1, err = 0;
   for (;;) {
     if ((result = take_directed(want, info))) break;
+    uint32_t seq = green::netpoll_seq(fd, green::POLL_READ);
     struct signalfd_siginfo si;
     if (real_read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
       from_signalfd(si, info);
       result = (int)si.ssi_signo;
       break;
     }
-    int w = green::netpoll_wait(fd, green::POLL_READ, deadline);
+    int w = green::netpoll_wait(fd, green::POLL_READ, deadline, seq);
     if (w == 0) continue;
     if (w == EINTR) {  // a directed signal of the set, or a handler ran
       green::interrupted_restart();

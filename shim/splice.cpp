@@ -30,8 +30,9 @@ bool waits(int fd) {
 bool ready(pin& p, int mode) {
   for (;;) {
     int fd = p.fd();
+    uint32_t seq = green::netpoll_seq(fd, mode);
     if (ready_now(fd, mode == green::POLL_READ ? POLLIN : POLLOUT)) return true;
-    int w = await(p, fd, mode, 0);
+    int w = await(p, fd, mode, 0, seq);
     if (w < 0) return false;
     if (w == 1) return true;
   }
