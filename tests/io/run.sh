@@ -15,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock sharedfd; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -78,6 +78,9 @@ run blocked native - "$OUT/blocked" 64
 run noblock native - "$OUT/noblock"
 run noblock green - "$OUT/noblock"
 GREEN_PROCS=1 run noblock-1p green - "$OUT/noblock"
+run sharedfd native - "$OUT/sharedfd"
+run sharedfd green - "$OUT/sharedfd"
+GREEN_PROCS=1 run sharedfd-1p green - "$OUT/sharedfd"
 # A thread blocked inside glibc (stdio's own read, no interposer sees it)
 # with one P: sysmon lends a spare P so the other threads keep running.
 run stuck native - "$OUT/stuck"
