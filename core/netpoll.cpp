@@ -44,7 +44,6 @@ struct pd {
   bool added = false;  // fd is in the epoll set (edge-triggered, both directions)
   int rwaiters = 0, wwaiters = 0;
   std::atomic<uint32_t> rseq{0}, wseq{0};  // readiness edges seen, per direction
-  std::atomic<uint32_t> closed{0};
 };
 
 constexpr int BLOCK_BITS = 10;
@@ -200,7 +199,7 @@ int netpoll_wait(int fd, int mode, int64_t deadline_ns, uint32_t seen) {
   nwaiters.fetch_sub(1, std::memory_order_relaxed);
   lock_guard l(p->mu);
   waiters--;
-  if (p->closed.load(std::memory_order_acquire) || p->gen != gen) return EBADF;
+  if (p->gen != gen) return EBADF;  // closed meanwhile (the number may be reused already)
   bool changed = seq.load(std::memory_order_acquire) != seen;
   if (pr == park_result::timeout && !changed) return ETIMEDOUT;
   if (pr == park_result::interrupted) return EINTR;
@@ -216,25 +215,17 @@ void netpoll_close(int fd) {
     p->gen++;
     bool was_added = p->added;
     p->added = false;
-    if (p->rwaiters || p->wwaiters) p->closed.store(1, std::memory_order_release);
     bump(p->rseq);  // also a caller between its snapshot and its park
     bump(p->wseq);
     if (was_added) os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_DEL, fd, 0);
   }
   unpark_all(&p->rseq);
   unpark_all(&p->wseq);
-  // Waiters woken with EBADF drain before the fd number can be waited on
-  // again: the last one out clears closed.
-  for (int i = 0; i < 1000; i++) {
-    {
-      lock_guard l(p->mu);
-      if (!p->rwaiters && !p->wwaiters) {
-        p->closed.store(0, std::memory_order_relaxed);
-        return;
-      }
-    }
-    yield();
-  }
+  // Each waiter took gen when it began: woken, it sees the new one and
+  // says EBADF, however late it runs; a waiter on the reused number took
+  // the new one. (A flag cleared by the last waiter out, with the closer
+  // yielding until then, stayed set when a woken waiter did not get a CPU
+  // in time, and the next wait on the reused number failed with EBADF.)
 }
 
 int netpoll_waiting() { return nwaiters.load(std::memory_order_relaxed); }
