@@ -39,6 +39,7 @@ CASES=(
   "cond_morph||"
   "handoff_fair||"
   "mutex_starve||"
+  "mutex_mix||"
   "spin_sum||"
   "pshared_fork||"
   "many_waiters|10000|10000 @"
