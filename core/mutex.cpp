@@ -7,7 +7,7 @@
 //   __kind     glibc's encoding: type (bits 0-1) | 16 robust | 32 prio-inherit
 //              | 64 prio-protect | 128 process-shared; -1 once destroyed
 //   __nusers   process-shared: the owner's pid (owner ids repeat across
-//              processes); private: the wake-up mark (wake_one)
+//              processes); private: the wake-up and queue marks (wake_one)
 //   __spins    prio-protect: the priority ceiling
 //   __elision  robust: ROBUST_OK / OWNER_DIED / INCONSISTENT / NOTRECOVERABLE
 //   __list     robust: links of the owner's list of robust mutexes it holds
@@ -15,8 +15,10 @@
 // mutexes process-shared; ours (shim) encodes as above instead.
 //
 // Invariant: a waiter sets __lock to 2 before waiting, and waits only while
-// __lock is still 2 (checked under the bucket lock, or by the kernel for
-// process-shared mutexes); an unlocker that saw 2 wakes one waiter after
+// __lock is still 2 (checked by the kernel for process-shared mutexes;
+// under the bucket lock for private ones, which set it to 2 there again
+// if the holder re-took it as 1, rather than retry: see
+// mutex_mark_contended); an unlocker that saw 2 wakes one waiter after
 // storing 0. Hence no wake-up is lost. Private mutexes park Gs on the
 // parking lot; shared ones sleep in the kernel (wait.h).
 //
@@ -27,6 +29,8 @@
 // unlock yield to the woken one until it gets in, so a G that re-locks at
 // once cannot keep it out for ever (on one P it would: preemption only
 // lands in application code, which is inside its critical section).
+// A contender spins before it parks only while nobody is queued (a
+// QUEUED mark in __nusers) and its P has nothing else to run (may_spin).
 //
 // Robust mutexes are robust against the death of the G holding them: each
 // G keeps a list of those it holds (a TLS head: TLS is per G), and
@@ -108,31 +112,43 @@ void robust_unlink(pthread_mutex_t* m) {
 
 // ---- waking (private mutexes): one woken waiter at a time, no starving ----
 // __nusers of a private mutex (Go's mutexWoken and mutexStarving):
-//   bits 0-30  park_gen while a waiter that an unlock dequeued has not yet
+//   bits 0-29  park_gen while a waiter that an unlock dequeued has not yet
 //              made its next attempt, else 0 (or a past generation: that
 //              waiter was lost in a fork); unlocks meanwhile wake nobody
+//   bit 30     QUEUED: waiters may be parked on the mutex. Set under the
+//              bucket lock as one queues (mutex_mark_contended: lock_slow's
+//              park and requeue), cleared under it by the unlock that
+//              dequeues the last one; a timed-out waiter may leave it set
+//              until the next wake-up finds nobody. A contender that sees
+//              it parks without spinning (may_spin).
 //   bit 31     STARVING: a waiter failed again after waiting STARVE_NS; it
 //              queued first, and every unlock yields to the woken waiter
 //              until one that waited less (or it) gets the mutex
-constexpr uint32_t STARVING = 1u << 31;
+constexpr uint32_t STARVING = 1u << 31, QUEUED = 1u << 30, GEN = QUEUED - 1;
 constexpr int64_t STARVE_NS = 1000000;
 
 std::atomic<uint32_t>& woken(pthread_mutex_t* m) {
   return *reinterpret_cast<std::atomic<uint32_t>*>(&m->__data.__nusers);
 }
 
-uint32_t gen() { return park_gen.load(std::memory_order_relaxed) & ~STARVING; }
+uint32_t gen() { return park_gen.load(std::memory_order_relaxed) & GEN; }
 
-void set_woken(void* mp, int n, bool) {  // under the bucket lock
-  if (!n) return;
+// Under the bucket lock: n waiters dequeued, `left` others still queued.
+void set_woken(void* mp, int n, bool left) {
   auto& f = woken(static_cast<pthread_mutex_t*>(mp));
-  uint32_t v = f.load(std::memory_order_relaxed);
-  while (!f.compare_exchange_weak(v, (v & STARVING) | gen(), std::memory_order_relaxed)) {
-  }
+  uint32_t v = f.load(std::memory_order_relaxed), nv;
+  do {
+    nv = n ? (v & (STARVING | QUEUED)) | gen() : v;
+    if (!left) nv &= ~QUEUED;
+  } while (nv != v && !f.compare_exchange_weak(v, nv, std::memory_order_relaxed));
 }
 
 // The word was 2 when we stored 0 (seq_cst): wake one waiter, unless one
-// woken earlier has still to make its attempt. That attempt (lock_slow:
+// woken earlier has still to make its attempt, or none is queued (QUEUED
+// clear; see mutex_mark_contended: a waiter sets it before it checks the
+// word). Taking the bucket lock to find nobody made waiters that
+// queue behind it see the word free, retry, and trade the mutex with
+// the holder through the bucket lock instead of sleeping. That attempt (lock_slow:
 // clear the mark, then take the word, seq_cst both) comes after our store,
 // so it either takes the mutex, whose next unlock looks again, or finds it
 // held by someone who took it after us and marks it 2 for their unlock.
@@ -140,7 +156,7 @@ void set_woken(void* mp, int n, bool) {  // under the bucket lock
 // re-locks at once would otherwise win every time on one P.
 void wake_one(pthread_mutex_t* m) {
   uint32_t v = woken(m).load(std::memory_order_seq_cst);
-  if ((v & ~STARVING) != gen()) unpark_one_then(&word(m), set_woken, m);
+  if ((v & GEN) != gen() && (v & QUEUED)) unpark_one_then(&word(m), set_woken, m);
   if ((v & STARVING) && getg_switchable() && sched.started.load(std::memory_order_relaxed))
     gosched();
 }
@@ -154,6 +170,23 @@ void release(pthread_mutex_t* m, int kind, bool all) {
     wake_one(m);
 }
 
+// Whether a contender spins before it parks. Two Gs that both spin on
+// two Ps trade the mutex at (nearly) every unlock, its cache line moving
+// between the CPUs each time, for as long as both keep locking: measured
+// 30-100 ns per lock with 1,000 Gs on one mutex against 15 when one G
+// keeps re-taking it while the others wait (bench mutex_contended_1000).
+// glibc's mutex never spins, so natively a contender sleeps and the
+// holder runs on. Hence spin only when it cannot start such a trade:
+// nobody is queued (else the queue's turn comes first anyway), and our P
+// has nothing else to run (Go's canSpin; else we keep those Gs waiting,
+// and a fresh G that wins by spinning starts the trade before anyone
+// has queued).
+bool may_spin(pthread_mutex_t* m, bool priv) {
+  if (priv && (woken(m).load(std::memory_order_relaxed) & QUEUED)) return false;
+  P* p = getp();
+  return !p || runq_empty(p);
+}
+
 // contended: the caller was requeued onto the mutex by a condvar (it may
 // have company there): take the word only as 2, so that our unlock wakes
 // the next one.
@@ -161,7 +194,7 @@ int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock,
               bool contended = false) {
   std::atomic<int>& w = word(m);
   bool priv = !(kind & PSHARED);
-  int spins = contended ? 0 : 64;
+  int spins = contended || !may_spin(m, priv) ? 0 : 64;
   for (int i = 0; i < spins; i++) {  // brief spin: the holder may be running
     int c = 0;
     if (w.load(std::memory_order_relaxed) == 0 &&
@@ -174,7 +207,7 @@ int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock,
   int64_t since = 0;      // first park
   for (;;) {
     // Our attempt follows this: from here on an unlock wakes the next.
-    if (woke && priv) woken(m).fetch_and(STARVING, std::memory_order_seq_cst);
+    if (woke && priv) woken(m).fetch_and(STARVING | QUEUED, std::memory_order_seq_cst);
     if (w.exchange(2, std::memory_order_seq_cst) == 0) {
       // Starvation ends with the starving waiter, or with one that waited
       // less (a STARVING left by a waiter lost in a fork).
@@ -197,7 +230,7 @@ int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock,
       since = nanotime();
     }
     if (wait_word(&w, &uword(m), 2, deadline, clock, kind & PSHARED, {wait_kind::mutex, m}, false,
-                  front) == ETIMEDOUT) {
+                  front, mutex_mark_contended) == ETIMEDOUT) {
       if (starving) woken(m).fetch_and(~STARVING, std::memory_order_relaxed);
       int c = 0;  // a last chance, as glibc: the lock may be free right now
       return w.compare_exchange_strong(c, 2, std::memory_order_acquire) ? 0 : ETIMEDOUT;
@@ -341,11 +374,24 @@ const void* mutex_requeue_key(const pthread_mutex_t* m) {
   return &m->__data.__lock;  // where lock_slow parks (wait_word key)
 }
 
+// Also lock_slow's park validation. Failing whenever the word is not 2
+// (as the kernel's futex wait does) made a waiter on one P retry for ever
+// against a holder on another that unlocks and re-takes the mutex (as 1)
+// every few ns: it took the bucket lock at every attempt and its 2 made
+// the holder's unlocks take it too (bench mutex_contended_1000, 70 ns per
+// lock). Marking a held mutex 2 here lets the waiter sleep.
+// QUEUED goes first (seq_cst, as the word's accesses here and the unlock's
+// exchange and read of the mark): an unlock that stores 0 after we saw
+// the word held then sees QUEUED, and wakes (wake_one). If the word was 0
+// by then, QUEUED stays set for nothing until an unlock finds nobody.
 bool mutex_mark_contended(const void* key, const void*) {
-  auto& w = *static_cast<std::atomic<int>*>(const_cast<void*>(key));
-  int c = w.load(std::memory_order_relaxed);
+  auto* m = static_cast<pthread_mutex_t*>(const_cast<void*>(key));  // &__lock, its first field
+  auto& w = word(m);
+  if (w.load(std::memory_order_relaxed) == 0) return false;  // free: retry at once
+  woken(m).fetch_or(QUEUED, std::memory_order_seq_cst);  // the caller or requeue's waiters
+  int c = w.load(std::memory_order_seq_cst);
   while (c != 0)
-    if (c == 2 || w.compare_exchange_weak(c, 2, std::memory_order_relaxed)) return true;
+    if (c == 2 || w.compare_exchange_weak(c, 2, std::memory_order_seq_cst)) return true;
   return false;
 }
 
