@@ -254,7 +254,10 @@ void sched_init(const config& cfg);
 void ready(G* g);                       // make a waiting/new G runnable
 // Current G -> waiting; g0 then releases unlock_after and calls then(arg).
 void park_current(lock* unlock_after, void (*then)(void*) = nullptr, void* arg = nullptr);
-void gosched();                         // current G -> runnable, let others run
+// Current G -> runnable (the back of its P's queue), let others run.
+// here: wake no idle P for it: it is to run after the others on this P
+// (a mutex's starvation yield: an idle P taking it would contend again).
+void gosched(bool here = false);
 [[noreturn]] void goexit();              // current G is dead; g0 (or its joiner) finishes it
 [[noreturn]] void mstart_current(G* first);  // calling OS thread becomes an M
 void wakep();

@@ -158,7 +158,7 @@ void wake_one(pthread_mutex_t* m) {
   uint32_t v = woken(m).load(std::memory_order_seq_cst);
   if ((v & GEN) != gen() && (v & QUEUED)) unpark_one_then(&word(m), set_woken, m);
   if ((v & STARVING) && getg_switchable() && sched.started.load(std::memory_order_relaxed))
-    gosched();
+    gosched(true);
 }
 
 // Store 0 and wake one waiter (all of them when the mutex became unusable).

@@ -153,6 +153,7 @@ struct switch_req {
   const void* mask;  // preempt: the M's signal mask before the handler ran
   void (*then)(void*) = nullptr;  // park: called after unlock is released
   void* arg = nullptr;
+  bool here = false;  // yield: wake no idle P for the yielder (gosched)
 };
 
 namespace {
@@ -537,7 +538,7 @@ void execute(M* m, G* g) {
     case req_kind::yield:
       prev->status.store(gstatus::runnable, std::memory_order_relaxed);
       runq_put(m->p, prev, false);
-      wakep();  // an idle P could run it (or what is queued before it)
+      if (!req->here) wakep();  // an idle P could run it (or what is queued before it)
       break;
     case req_kind::park:
       park_finish(prev, req);
@@ -793,8 +794,9 @@ void park_current(lock* unlock_after, void (*then)(void*), void* arg) {
   if (!park_handoff(getg(), &req)) switch_to_g0(&req);
 }
 
-void gosched() {
+void gosched(bool here) {
   switch_req req{req_kind::yield, nullptr, nullptr};
+  req.here = here;
   switch_to_g0(&req);
 }
 
