@@ -187,6 +187,47 @@ bool may_spin(pthread_mutex_t* m, bool priv) {
   return !p || runq_empty(p);
 }
 
+// A private waiter's attempt, made under the bucket lock as the park's
+// validation (take_or_queue).
+struct attempt {
+  pthread_mutex_t* m;
+  bool starve;               // if it fails: set STARVING
+  bool got = false;          // out: took the word (as 2)
+  bool set_starving = false; // out: set STARVING
+};
+
+// Take the word if free (as 2: others may be queued), else mark it 2 (the
+// holder may have re-taken it as 1) and QUEUED and wait. QUEUED goes
+// first (seq_cst, as the word's accesses here and the unlock's exchange
+// and read of the mark): an unlock that stores 0 after we saw the word
+// held then sees QUEUED, and wakes (wake_one). The attempt is made here,
+// not by an exchange before the park: the 2 it left made the holder's
+// next unlock, a few ns later, take the bucket lock while we held it to
+// validate, so we saw the word free, retried and won: the mutex changed
+// CPU at nearly every contended lock (bench mutex_contended_1000). Made
+// here, the word becomes 2 only once we are sure to queue.
+bool take_or_queue(const void* key, const void* ctx) {
+  (void)key;
+  auto* a = static_cast<attempt*>(const_cast<void*>(ctx));
+  auto& w = word(a->m);
+  int c = 0;
+  if (w.compare_exchange_strong(c, 2, std::memory_order_seq_cst)) {
+    a->got = true;
+    return false;
+  }
+  woken(a->m).fetch_or(QUEUED | (a->starve ? STARVING : 0), std::memory_order_seq_cst);
+  a->set_starving = a->starve;
+  c = w.load(std::memory_order_seq_cst);
+  for (;;) {
+    if (c == 0) {
+      if (!w.compare_exchange_weak(c, 2, std::memory_order_seq_cst)) continue;
+      a->got = true;
+      return false;
+    }
+    if (c == 2 || w.compare_exchange_weak(c, 2, std::memory_order_seq_cst)) return true;
+  }
+}
+
 // contended: the caller was requeued onto the mutex by a condvar (it may
 // have company there): take the word only as 2, so that our unlock wakes
 // the next one.
@@ -202,38 +243,45 @@ int lock_slow(pthread_mutex_t* m, int kind, int64_t deadline, clockid_t clock,
       return 0;
     __builtin_ia32_pause();
   }
+  auto last_chance = [&w] {  // timed out; as glibc, the lock may be free right now
+    int c = 0;
+    return w.compare_exchange_strong(c, 2, std::memory_order_acquire) ? 0 : ETIMEDOUT;
+  };
+  if (!priv) {
+    for (;;) {
+      if (w.exchange(2, std::memory_order_seq_cst) == 0) return 0;
+      // Someone else holds the word; it stays theirs to release.
+      if ((kind & ROBUST) && rstate(m).load(std::memory_order_relaxed) == NOTRECOVERABLE)
+        return ENOTRECOVERABLE;
+      if (wait_word(&w, &uword(m), 2, deadline, clock, true, {wait_kind::mutex, m}) == ETIMEDOUT)
+        return last_chance();
+    }
+  }
   bool woke = contended;  // requeued waiters were dequeued by an unlock
   bool starving = false;  // we set STARVING
-  int64_t since = 0;      // first park
+  int64_t since = 0;      // first attempt in here
   for (;;) {
     // Our attempt follows this: from here on an unlock wakes the next.
-    if (woke && priv) woken(m).fetch_and(STARVING | QUEUED, std::memory_order_seq_cst);
-    if (w.exchange(2, std::memory_order_seq_cst) == 0) {
+    if (woke) woken(m).fetch_and(STARVING | QUEUED, std::memory_order_seq_cst);
+    if ((kind & ROBUST) && rstate(m).load(std::memory_order_relaxed) == NOTRECOVERABLE)
+      return ENOTRECOVERABLE;
+    int64_t now = nanotime();
+    if (!since) since = now;
+    bool starved = woke && now - since >= STARVE_NS;  // if we fail now: queue first
+    attempt a{m, starved && !starving};
+    int r = wait_word(&w, &uword(m), 2, deadline, clock, false, {wait_kind::mutex, m}, false,
+                      starved, take_or_queue, &a);
+    starving |= a.set_starving;
+    if (a.got) {
       // Starvation ends with the starving waiter, or with one that waited
       // less (a STARVING left by a waiter lost in a fork).
-      if (priv && (starving || (woke && since && nanotime() - since < STARVE_NS)))
+      if (starving || (woke && now - since < STARVE_NS))
         woken(m).fetch_and(~STARVING, std::memory_order_relaxed);
       return 0;
     }
-    // Someone else holds the word; it stays theirs to release.
-    if ((kind & ROBUST) && rstate(m).load(std::memory_order_relaxed) == NOTRECOVERABLE)
-      return ENOTRECOVERABLE;
-    bool front = false;
-    if (priv && woke) {
-      int64_t now = nanotime();
-      if (!since) since = now;
-      if (now - since >= STARVE_NS) {
-        if (!starving) woken(m).fetch_or(STARVING, std::memory_order_relaxed);
-        starving = front = true;
-      }
-    } else if (priv && !since) {
-      since = nanotime();
-    }
-    if (wait_word(&w, &uword(m), 2, deadline, clock, kind & PSHARED, {wait_kind::mutex, m}, false,
-                  front, mutex_mark_contended) == ETIMEDOUT) {
+    if (r == ETIMEDOUT) {
       if (starving) woken(m).fetch_and(~STARVING, std::memory_order_relaxed);
-      int c = 0;  // a last chance, as glibc: the lock may be free right now
-      return w.compare_exchange_strong(c, 2, std::memory_order_acquire) ? 0 : ETIMEDOUT;
+      return last_chance();
     }
     woke = true;
   }
@@ -374,12 +422,6 @@ const void* mutex_requeue_key(const pthread_mutex_t* m) {
   return &m->__data.__lock;  // where lock_slow parks (wait_word key)
 }
 
-// Also lock_slow's park validation. Failing whenever the word is not 2
-// (as the kernel's futex wait does) made a waiter on one P retry for ever
-// against a holder on another that unlocks and re-takes the mutex (as 1)
-// every few ns: it took the bucket lock at every attempt and its 2 made
-// the holder's unlocks take it too (bench mutex_contended_1000, 70 ns per
-// lock). Marking a held mutex 2 here lets the waiter sleep.
 // QUEUED goes first (seq_cst, as the word's accesses here and the unlock's
 // exchange and read of the mark): an unlock that stores 0 after we saw
 // the word held then sees QUEUED, and wakes (wake_one). If the word was 0

@@ -54,7 +54,7 @@ int deadline_from(const struct timespec* abstime, int64_t* out) {
 int wait_word(const void* key, const std::atomic<uint32_t>* word, uint32_t val,
               int64_t deadline_ns, clockid_t clock, bool shared, wait_on why,
               bool interruptible, bool front,
-              park_validate_fn validate) {
+              park_validate_fn validate, const void* validate_ctx) {
   if (shared) {
     int r = kernel_wait(word, val, deadline_ns, clock, interruptible);
     if (r == ETIMEDOUT && os::now_ns(clock) < deadline_ns) return 0;  // caller retries
@@ -63,8 +63,9 @@ int wait_word(const void* key, const std::atomic<uint32_t>* word, uint32_t val,
   expect e{word, val};
   park_opts o;
   o.front = front;
-  park_result pr = validate ? park(key, validate, nullptr, deadline_ns, clock, why, interruptible, &o)
-                            : park(key, word_unchanged, &e, deadline_ns, clock, why, interruptible, &o);
+  park_result pr =
+      validate ? park(key, validate, validate_ctx, deadline_ns, clock, why, interruptible, &o)
+               : park(key, word_unchanged, &e, deadline_ns, clock, why, interruptible, &o);
   if (pr == park_result::interrupted) return EINTR;
   if (pr != park_result::timeout) return 0;
   // The parking lot's timer runs on CLOCK_MONOTONIC: a REALTIME deadline

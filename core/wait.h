@@ -23,12 +23,12 @@ namespace green {
 // why: what the caller waits for, for thread dumps (park). front: queue
 // ahead of the other waiters (private only). validate (private only):
 // replaces the check *word == val; runs under the bucket lock as
-// validate(key, nullptr), and may update the object there (the mutex
-// marks itself contended instead of failing when re-taken meanwhile).
+// validate(key, validate_ctx), and may update the object there (the
+// mutex takes itself if free, else marks itself contended and queued).
 int wait_word(const void* key, const std::atomic<uint32_t>* word, uint32_t val,
               int64_t deadline_ns, clockid_t clock, bool shared, wait_on why = {},
               bool interruptible = false, bool front = false,
-              park_validate_fn validate = nullptr);
+              park_validate_fn validate = nullptr, const void* validate_ctx = nullptr);
 // Wake one (all = false) or every waiter of key (private) / word (shared).
 void wake_word(const void* key, const void* word, bool all, bool shared);
 
