@@ -134,14 +134,18 @@ std::atomic<uint32_t>& woken(pthread_mutex_t* m) {
 uint32_t gen() { return park_gen.load(std::memory_order_relaxed) & GEN; }
 
 // Under the bucket lock: n waiters dequeued, `left` others still queued.
-void set_woken(void* mp, int n, bool left) {
+// claimed: the unlock set the mark before it stored 0 (release_claimed);
+// if it found nobody, it takes the mark back.
+void update_woken(void* mp, int n, bool left, bool claimed) {
   auto& f = woken(static_cast<pthread_mutex_t*>(mp));
   uint32_t v = f.load(std::memory_order_relaxed), nv;
   do {
-    nv = n ? (v & (STARVING | QUEUED)) | gen() : v;
+    nv = n ? (v & (STARVING | QUEUED)) | gen() : claimed ? v & (STARVING | QUEUED) : v;
     if (!left) nv &= ~QUEUED;
   } while (nv != v && !f.compare_exchange_weak(v, nv, std::memory_order_relaxed));
 }
+void set_woken(void* mp, int n, bool left) { update_woken(mp, n, left, false); }
+void set_claimed_woken(void* mp, int n, bool left) { update_woken(mp, n, left, true); }
 
 // The word was 2 when we stored 0 (seq_cst): wake one waiter, unless one
 // woken earlier has still to make its attempt, or none is queued (QUEUED
@@ -154,15 +158,38 @@ void set_woken(void* mp, int n, bool left) {
 // held by someone who took it after us and marks it 2 for their unlock.
 // With a waiter starving, step aside so the woken one runs now: a G that
 // re-locks at once would otherwise win every time on one P.
-void wake_one(pthread_mutex_t* m) {
+void wake_one(pthread_mutex_t* m, bool claimed = false) {
   uint32_t v = woken(m).load(std::memory_order_seq_cst);
-  if ((v & GEN) != gen() && (v & QUEUED)) unpark_one_then(&word(m), set_woken, m);
+  if (claimed)
+    unpark_one_then(&word(m), set_claimed_woken, m);
+  else if ((v & GEN) != gen() && (v & QUEUED))
+    unpark_one_then(&word(m), set_woken, m);
   if ((v & STARVING) && getg_switchable() && sched.started.load(std::memory_order_relaxed))
     gosched(true);
 }
 
+// Release a private mutex whose word we saw 2. If waiters are queued and
+// no woken one is out, set the wake-up mark before we store 0: a waiter
+// that queues meanwhile and finds the word free then waits for that
+// wake-up (take_or_queue) instead of taking the mutex. Otherwise the
+// unlock stored 0 and then waited for the bucket lock, held by a
+// contender queueing, which saw the word free and took it: the mutex
+// moved to the other CPU at nearly every contended unlock (bench
+// mutex_contended_1000). Without a claim, wake_one looks again after the
+// store (a waiter may have set QUEUED since we looked).
+void release_claimed(pthread_mutex_t* m) {
+  auto& f = woken(m);
+  uint32_t v = f.load(std::memory_order_seq_cst);
+  bool claimed = false;
+  while (!claimed && (v & GEN) != gen() && (v & QUEUED))
+    claimed = f.compare_exchange_weak(v, (v & ~GEN) | gen(), std::memory_order_seq_cst);
+  if (word(m).exchange(0, std::memory_order_seq_cst) == 2 || claimed) wake_one(m, claimed);
+}
+
 // Store 0 and wake one waiter (all of them when the mutex became unusable).
 void release(pthread_mutex_t* m, int kind, bool all) {
+  if (!all && !(kind & PSHARED) && word(m).load(std::memory_order_relaxed) == 2)
+    return release_claimed(m);
   if (word(m).exchange(0, std::memory_order_seq_cst) != 2 && !all) return;
   if (all || (kind & PSHARED))
     wake_word(&word(m), &word(m), all, kind & PSHARED);
@@ -210,16 +237,16 @@ bool take_or_queue(const void* key, const void* ctx) {
   (void)key;
   auto* a = static_cast<attempt*>(const_cast<void*>(ctx));
   auto& w = word(a->m);
-  int c = 0;
-  if (w.compare_exchange_strong(c, 2, std::memory_order_seq_cst)) {
-    a->got = true;
-    return false;
-  }
-  woken(a->m).fetch_or(QUEUED | (a->starve ? STARVING : 0), std::memory_order_seq_cst);
+  uint32_t v = woken(a->m).fetch_or(QUEUED | (a->starve ? STARVING : 0), std::memory_order_seq_cst);
   a->set_starving = a->starve;
-  c = w.load(std::memory_order_seq_cst);
+  // A wake-up is owed to the queue: an unlock claimed it (release_claimed)
+  // or a woken waiter has still to make its attempt, which takes the word
+  // or marks it 2 for its holder's unlock. Leave a free word to it.
+  bool owed = (v & GEN) == gen();
+  int c = w.load(std::memory_order_seq_cst);
   for (;;) {
     if (c == 0) {
+      if (owed) return true;
       if (!w.compare_exchange_weak(c, 2, std::memory_order_seq_cst)) continue;
       a->got = true;
       return false;
@@ -373,7 +400,10 @@ int mutex_trylock(pthread_mutex_t* m) { return lock_full(m, nullptr, CLOCK_REALT
 int mutex_unlock(pthread_mutex_t* m) {
   if (m->__data.__kind == PTHREAD_MUTEX_NORMAL) {
     m->__data.__owner = 0;
-    if (word(m).exchange(0, std::memory_order_seq_cst) == 2) wake_one(m);
+    if (word(m).load(std::memory_order_relaxed) == 2)
+      release_claimed(m);
+    else if (word(m).exchange(0, std::memory_order_seq_cst) == 2)
+      wake_one(m);
     return 0;
   }
   bool now = false;
