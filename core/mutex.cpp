@@ -16,10 +16,10 @@
 //
 // Invariant: a waiter sets __lock to 2 before waiting, and waits only while
 // __lock is still 2 (checked by the kernel for process-shared mutexes;
-// under the bucket lock for private ones, which set it to 2 there again
-// if the holder re-took it as 1, rather than retry: see
-// mutex_mark_contended); an unlocker that saw 2 wakes one waiter after
-// storing 0. Hence no wake-up is lost. Private mutexes park Gs on the
+// under the bucket lock for private ones, which set it to 2 there if the
+// holder re-took it as 1, or wait with it free while a wake-up is owed to
+// the queue: see take_or_queue); an unlocker that saw 2 wakes one waiter
+// after storing 0. Hence no wake-up is lost. Private mutexes park Gs on the
 // parking lot; shared ones sleep in the kernel (wait.h).
 //
 // Private mutexes also keep a wake-up mark in __nusers (see wake_one): at
@@ -113,11 +113,13 @@ void robust_unlink(pthread_mutex_t* m) {
 // ---- waking (private mutexes): one woken waiter at a time, no starving ----
 // __nusers of a private mutex (Go's mutexWoken and mutexStarving):
 //   bits 0-29  park_gen while a waiter that an unlock dequeued has not yet
-//              made its next attempt, else 0 (or a past generation: that
-//              waiter was lost in a fork); unlocks meanwhile wake nobody
+//              made its next attempt, or while an unlock that claimed the
+//              wake-up (release_claimed) has not yet dequeued one, else 0
+//              (or a past generation: that waiter was lost in a fork);
+//              unlocks meanwhile wake nobody
 //   bit 30     QUEUED: waiters may be parked on the mutex. Set under the
-//              bucket lock as one queues (mutex_mark_contended: lock_slow's
-//              park and requeue), cleared under it by the unlock that
+//              bucket lock as one queues (take_or_queue; for requeue,
+//              mutex_mark_contended), cleared under it by the unlock that
 //              dequeues the last one; a timed-out waiter may leave it set
 //              until the next wake-up finds nobody. A contender that sees
 //              it parks without spinning (may_spin).
@@ -149,13 +151,14 @@ void set_claimed_woken(void* mp, int n, bool left) { update_woken(mp, n, left, t
 
 // The word was 2 when we stored 0 (seq_cst): wake one waiter, unless one
 // woken earlier has still to make its attempt, or none is queued (QUEUED
-// clear; see mutex_mark_contended: a waiter sets it before it checks the
-// word). Taking the bucket lock to find nobody made waiters that
-// queue behind it see the word free, retry, and trade the mutex with
-// the holder through the bucket lock instead of sleeping. That attempt (lock_slow:
-// clear the mark, then take the word, seq_cst both) comes after our store,
-// so it either takes the mutex, whose next unlock looks again, or finds it
-// held by someone who took it after us and marks it 2 for their unlock.
+// clear; a waiter sets it before it checks the word: take_or_queue).
+// Taking the bucket lock to find nobody made waiters that queue behind
+// it see the word free and take it: the mutex changed CPU at every lock.
+// claimed: release_claimed set the mark already. The woken waiter's
+// attempt (lock_slow: clear the mark, then take the word, seq_cst both)
+// comes after our store, so it either takes the mutex, whose next unlock
+// looks again, or finds it held by someone who took it after us and
+// marks it 2 for their unlock.
 // With a waiter starving, step aside so the woken one runs now: a G that
 // re-locks at once would otherwise win every time on one P.
 void wake_one(pthread_mutex_t* m, bool claimed = false) {

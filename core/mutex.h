@@ -18,9 +18,9 @@ void mutex_unlock_finish(void* m);
 // Where waiters of m park on the parking lot, or nullptr if they sleep in
 // the kernel (process-shared): a condvar waiter may be requeued there.
 const void* mutex_requeue_key(const pthread_mutex_t* m);
-// requeue() validation for that key (and the mutex's own park's): true if
-// the mutex is held, after marking it contended (and its waiters queued),
-// so that its unlock will unpark the requeued waiters.
+// requeue() validation for that key: true if the mutex is held, after
+// marking it contended (and its waiters queued), so that its unlock will
+// unpark the requeued waiters.
 bool mutex_mark_contended(const void* key, const void* unused);
 // Lock after having been requeued onto m: never takes the word uncontended
 // (more requeued waiters may follow), otherwise as pthread_mutex_lock.
