@@ -270,6 +270,10 @@ int start_os_thread(void* (*fn)(void*), void* arg);
 void acquirep(M* m, P* p);
 P* pidleget_locked();
 void handoffp(P* p);                    // p taken from a blocked M: find it an M or idle it
+// syscall.cpp: take p from the M blocked in its syscall section (P_SYSCALL
+// -> P_IDLE) and handoffp it; false if that M took it back first. sysmon's
+// retake and a section announced as blocking both hand a P on this way.
+bool retake_syscall_p(P* p);
 void syscall_park_current();            // current G has no P: queue it, park its M
 void sysmon_kick();                     // a syscall section began: make sure sysmon watches
 void g_entry(transfer_t t);             // first frame of every G

@@ -47,16 +47,19 @@ void syscall_enter() {
   m->p = nullptr;
   p->m = nullptr;
   p->status.store(P_SYSCALL, std::memory_order_seq_cst);
-  if (block && (!runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0)) {
-    uint32_t s = P_SYSCALL;
-    if (p->status.compare_exchange_strong(s, P_IDLE, std::memory_order_acq_rel)) {
-      stats.handoffs.fetch_add(1, std::memory_order_relaxed);
-      GREEN_PROBE2(handoff, p->id, p->syscall_gid);
-      handoffp(p);
-      return;
-    }
-  }
+  if (block && (!runq_empty(p) || sched.runq_size.load(std::memory_order_relaxed) > 0) &&
+      retake_syscall_p(p))
+    return;
   sysmon_kick();
+}
+
+bool retake_syscall_p(P* p) {
+  uint32_t s = P_SYSCALL;
+  if (!p->status.compare_exchange_strong(s, P_IDLE, std::memory_order_acq_rel)) return false;
+  stats.handoffs.fetch_add(1, std::memory_order_relaxed);
+  GREEN_PROBE2(handoff, p->id, p->syscall_gid);
+  handoffp(p);
+  return true;
 }
 
 void syscall_exit() {

@@ -25,7 +25,6 @@
 
 #include "internal.h"
 #include "os.h"
-#include "probes.h"
 
 namespace green {
 
@@ -88,12 +87,8 @@ int retake(int64_t now) {
                        sched.nmspinning.load(std::memory_order_relaxed) == 0;
     bool forced = now - o.since >= FORCE_RETAKE_NS;
     if (!forced && ((!work && !nobody_else) || m_runnable(p, o, now))) continue;
-    uint32_t s = P_SYSCALL;
-    if (!p->status.compare_exchange_strong(s, P_IDLE, std::memory_order_acq_rel)) continue;
+    if (!retake_syscall_p(p)) continue;
     o.valid = false;
-    stats.handoffs.fetch_add(1, std::memory_order_relaxed);
-    GREEN_PROBE2(handoff, p->id, p->syscall_gid);
-    handoffp(p);
     n++;
   }
   return n;
