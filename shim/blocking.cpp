@@ -60,53 +60,43 @@ struct section {
 // call, no hint).
 constexpr long BLOCKS = LONG_MIN, UNTRIED = LONG_MIN + 1;
 
-long raw(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
-  return green::os::syscall6(n, a, b, c, d, e);
-}
-
-// The result of an attempt that completed, as the libc call returns it.
-long done(long r) {
-  if (r < 0 && r > -4096) {
-    errno = (int)-r;
-    return -1;
-  }
-  return r;
-}
+using green::os::syscall6;
+using green::shim::sys_result;
 
 long try_wait4(pid_t p, int* st, int o, struct rusage* ru) {
   if (o & WNOHANG) return UNTRIED;
-  long r = raw(SYS_wait4, p, (long)st, o | WNOHANG, (long)ru);
+  long r = syscall6(SYS_wait4, p, (long)st, o | WNOHANG, (long)ru);
   return r == 0 ? BLOCKS : r;
 }
 
 long try_waitid(idtype_t t, id_t id, siginfo_t* i, int o) {
   if ((o & WNOHANG) || !i) return UNTRIED;
   i->si_pid = 0;
-  long r = raw(SYS_waitid, t, id, (long)i, o | WNOHANG, 0);
+  long r = syscall6(SYS_waitid, t, id, (long)i, o | WNOHANG, 0);
   return r == 0 && i->si_pid == 0 ? BLOCKS : r;
 }
 
 long try_msgrcv(int q, void* m, size_t n, long t, int f) {
   if (f & IPC_NOWAIT) return UNTRIED;
-  long r = raw(SYS_msgrcv, q, (long)m, (long)n, t, f | IPC_NOWAIT);
+  long r = syscall6(SYS_msgrcv, q, (long)m, (long)n, t, f | IPC_NOWAIT);
   return r == -ENOMSG ? BLOCKS : r;
 }
 
 long try_msgsnd(int q, const void* m, size_t n, int f) {
   if (f & IPC_NOWAIT) return UNTRIED;
-  long r = raw(SYS_msgsnd, q, (long)m, (long)n, f | IPC_NOWAIT);
+  long r = syscall6(SYS_msgsnd, q, (long)m, (long)n, f | IPC_NOWAIT);
   return r == -EAGAIN ? BLOCKS : r;
 }
 
 long try_flock(int fd, int op) {
   if (op & (LOCK_NB | LOCK_UN)) return UNTRIED;
-  long r = raw(SYS_flock, fd, op | LOCK_NB);
+  long r = syscall6(SYS_flock, fd, op | LOCK_NB);
   return r == -EWOULDBLOCK ? BLOCKS : r;
 }
 
 // A lock request that waits (F_SETLKW, F_OFD_SETLKW) tried without waiting.
 long try_lock(int fd, int cmd, void* fl) {
-  long r = raw(SYS_fcntl, fd, cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, (long)fl);
+  long r = syscall6(SYS_fcntl, fd, cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, (long)fl);
   return r == -EAGAIN || r == -EACCES ? BLOCKS : r;
 }
 
@@ -114,14 +104,15 @@ long try_lock(int fd, int cmd, void* fl) {
 // (0) without IPC_NOWAIT; tried with IPC_NOWAIT on every operation.
 long try_semop(int s, const struct sembuf* o, size_t n) {
   struct sembuf copy[32];
+  if (n > 32) return UNTRIED;
   bool may_wait = false;
-  for (size_t i = 0; i < n && i < 32; i++) {
+  for (size_t i = 0; i < n; i++) {
     copy[i] = o[i];
     may_wait |= o[i].sem_op <= 0 && !(o[i].sem_flg & IPC_NOWAIT);
     copy[i].sem_flg |= IPC_NOWAIT;
   }
-  if (!may_wait || n > 32) return UNTRIED;
-  long r = raw(SYS_semtimedop, s, (long)copy, (long)n, 0);
+  if (!may_wait) return UNTRIED;
+  long r = syscall6(SYS_semtimedop, s, (long)copy, (long)n, 0);
   return r == -EAGAIN ? BLOCKS : r;
 }
 
@@ -136,7 +127,7 @@ long try_semop(int s, const struct sembuf* o, size_t n) {
     if (green::on_green()) {                                   \
       long r_ = attempt;                                       \
       if (r_ == BLOCKS) green::syscall_expect_block();         \
-      else if (r_ != UNTRIED) return (ret)done(r_);            \
+      else if (r_ != UNTRIED) return (ret)sys_result(r_);      \
     }                                                          \
     section in_kernel;                                         \
     return real args;                                          \
@@ -164,7 +155,7 @@ long try_semop(int s, const struct sembuf* o, size_t n) {
     green::testcancel();                                       \
     long r_ = attempt;                                         \
     if (r_ == BLOCKS) green::syscall_expect_block();           \
-    else if (r_ != UNTRIED) return (ret)done(r_);              \
+    else if (r_ != UNTRIED) return (ret)sys_result(r_);        \
     return (ret)green::shim::cancel_syscall sys;               \
   }
 
@@ -228,7 +219,7 @@ GREEN_EXPORT int sigsuspend(const sigset_t* s) {
     fl.l_whence = SEEK_CUR;                                                     \
     fl.l_len = len;                                                             \
     long r = try_lock(fd, F_SETLKW, &fl);                                       \
-    if (r != BLOCKS) return (int)done(r);                                       \
+    if (r != BLOCKS) return (int)sys_result(r);                                 \
     green::syscall_expect_block();                                              \
     return (int)green::shim::cancel_syscall(SYS_fcntl, fd, F_SETLKW, (long)&fl); \
   }
@@ -331,7 +322,7 @@ static bool fcntl_blocks(int cmd) { return cmd == F_SETLKW || cmd == F_OFD_SETLK
     if (!green::on_green()) return real(fd, cmd, arg);                    \
     green::testcancel(); /* F_SETLKW is a cancellation point */           \
     long r = try_lock(fd, cmd, arg);                                      \
-    if (r != BLOCKS) return (int)done(r);                                 \
+    if (r != BLOCKS) return (int)sys_result(r);                           \
     green::syscall_expect_block();                                        \
     return (int)green::shim::cancel_syscall(SYS_fcntl, fd, cmd, (long)arg); \
   }

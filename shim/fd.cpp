@@ -214,8 +214,7 @@ void fd_forget(int fd) {
 void fd_new_socket(int fd, bool nonblock, bool inet_stream, uint32_t owned) {
   fdinfo* f = fd_info(fd);
   if (!f) return;
-  reset(f);
-  green::netpoll_close(fd);  // as fd_forget
+  fd_forget(fd);
   f->nonblock.store(nonblock, std::memory_order_relaxed);
   f->inet_stream.store(inet_stream, std::memory_order_relaxed);
   f->owned.store(owned, std::memory_order_relaxed);

@@ -2,6 +2,7 @@
 // definitions. Each shim file is a thin translation into core calls:
 // decode arguments, pick core or glibc, convert the error once.
 #pragma once
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -49,4 +50,13 @@ bool syscall_routed(long n, const long* a, long* out);
 // (EINTR only when a signal handler interrupted it). cancel.cpp.
 long cancel_syscall(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
                     long f = 0);
+// A raw system call's result (-errno on failure) as the libc call returns
+// it: -1 with errno set, or the value.
+inline long sys_result(long r) {
+  if (r < 0 && r > -4096) {
+    errno = (int)-r;
+    return -1;
+  }
+  return r;
+}
 }

@@ -162,14 +162,6 @@ bool private_memory(const void* addr) {
   return lookup_private(a);
 }
 
-long result(long r) {
-  if (r < 0 && r > -4096) {
-    errno = (int)-r;
-    return -1;
-  }
-  return r;
-}
-
 // Never blocks; several act on the calling kernel thread.
 bool direct(long n) {
   switch (n) {
@@ -197,11 +189,11 @@ bool direct(long n) {
 }
 
 long real(long n, const long* a) {
-  if (direct(n)) return result(green::os::syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]));
+  if (direct(n)) return green::shim::sys_result(green::os::syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]));
   green::syscall_enter();
   long r = green::os::syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]);
   green::syscall_exit();
-  return result(r);
+  return green::shim::sys_result(r);
 }
 
 constexpr long NS = 1000000000L;
@@ -253,7 +245,7 @@ long futex(const long* a) {
       int n = count > 0 ? green::futex_unpark(addr, count) : 0;
       if (n > 0 && n >= count) return n;
       long k[6] = {a[0], a[1], count - n, a[3], a[4], a[5]};
-      r = result(green::os::syscall6(SYS_futex, k[0], k[1], k[2], k[3], k[4], k[5]));
+      r = green::shim::sys_result(green::os::syscall6(SYS_futex, k[0], k[1], k[2], k[3], k[4], k[5]));
       return r < 0 ? (n > 0 ? n : r) : r + n;
     }
     case FUTEX_REQUEUE:
