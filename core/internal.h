@@ -23,6 +23,7 @@
 #include "green.h"
 #include "lock.h"
 
+struct epoll_event;
 namespace green {
 
 using boost::context::detail::fcontext_t;
@@ -176,6 +177,7 @@ struct M {
   std::atomic<bool> idle_sleeping{false};  // asleep in stopm: holds no lock of ours
   bool spinning;
   bool can_exit;         // made by newm: may end after being idle a while
+  bool polling;          // idle, blocked in netpoll_harvest (sched.mu): wake with netpoll_break
   note park;             // sleep while idle
   uint32_t rand;
   const void* g0_stack_bottom;  // AddressSanitizer fiber bookkeeping
@@ -450,6 +452,18 @@ bool timers_pending();
 
 // ---- netpoll.cpp ----
 int netpoll_poll();  // non-blocking harvest of I/O readiness; events delivered
+// The poll M (sched.cpp stopm): block for events until deadline_ns (0: none)
+// or netpoll_break; returns them in evs (0: none), for netpoll_deliver once
+// it holds a P.
+int netpoll_harvest(struct epoll_event* evs, int max, int64_t deadline_ns);
+void netpoll_deliver(const struct epoll_event* evs, int n);
+void netpoll_break();
+void netpoll_sysmon(int64_t now);  // fallback harvest while no M polls
+// sched.cpp: whether an idle M is blocked in netpoll_harvest; wake one to
+// take that role (first waiter); break the poll M if it polls.
+bool netpoll_polling();
+void netpoll_need_poller();
+void netpoll_break_if_polling();
 int netpoll_waiting();  // Gs parked on fd readiness now
 
 // ---- keys.cpp ----

@@ -7,9 +7,12 @@
 // sequence number that every harvested edge bumps. A caller takes the
 // number (netpoll_seq) before its attempt at the I/O; after EAGAIN it
 // parks on the sequence word until the number differs from the one it
-// took. Whoever harvests an event (the poller thread blocked in
-// epoll_wait, or an M about to go idle, see netpoll_poll) bumps the
-// numbers and unparks the waiters.
+// took. Whoever harvests an event bumps the numbers and unparks the
+// waiters: an idle M blocked in epoll_wait (the "poll M", sched.cpp's
+// stopm; netpoll_break wakes it through an eventfd in the set), an M about
+// to go idle (netpoll_poll), or sysmon when nobody has polled for a while
+// (netpoll_sysmon). There is no poller thread of its own (as Go): the M
+// that sees the events takes an idle P and runs their Gs itself.
 //
 // Invariants:
 //  - an edge that comes after a caller's snapshot changes the number: the
@@ -25,9 +28,13 @@
 //    bumps the generation and wakes the waiters with EBADF, so an event for
 //    a closed (and possibly reused) fd wakes nobody wrongly (a stale event
 //    at worst causes a spurious retry, which callers handle).
+//  - while Gs wait for I/O, someone harvests: the poll M, or (every M
+//    busy) an M out of local work, or sysmon within a millisecond.
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
 
 #include <new>
 
@@ -51,8 +58,10 @@ constexpr int NBLOCKS = 1 << 12;  // fds < 4M
 std::atomic<pd*> table[NBLOCKS];
 lock table_mu;
 std::atomic<int> epfd{-1};
+int breakfd = -1;                       // eventfd in the set: netpoll_break
+constexpr uint64_t BREAK_DATA = ~0ull;  // its epoll user data
 std::atomic<int> nwaiters{0};
-std::atomic<bool> poller_started{false};
+std::atomic<int64_t> last_poll{0};      // nanotime of the last harvest
 
 pd* get_pd(int fd) {
   if (fd < 0 || (fd >> BLOCK_BITS) >= NBLOCKS) return nullptr;
@@ -79,6 +88,13 @@ int epoll_fd() {
   if (e < 0) {
     e = (int)os::syscall6(SYS_epoll_create1, EPOLL_CLOEXEC);
     GREEN_CHECK2(e >= 0, "epoll_create1 failed", e, 0);
+    breakfd = (int)os::syscall6(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+    GREEN_CHECK2(breakfd >= 0, "eventfd for the netpoller failed", breakfd, 0);
+    struct epoll_event be;
+    be.events = EPOLLIN;  // level-triggered: a break before the wait still ends it
+    be.data.u64 = BREAK_DATA;
+    long r = os::syscall6(SYS_epoll_ctl, e, EPOLL_CTL_ADD, breakfd, (long)&be);
+    GREEN_CHECK2(r == 0, "epoll_ctl of the netpoller's eventfd failed", r, 0);
     epfd.store(e, std::memory_order_release);
   }
   return e;
@@ -110,6 +126,7 @@ void bump(std::atomic<uint32_t>& seq) {
 
 // Deliver one harvested event.
 void deliver(const struct epoll_event& e) {
+  if (e.data.u64 == BREAK_DATA) return;
   int fd = (int)(uint32_t)e.data.u64;
   uint32_t gen = (uint32_t)(e.data.u64 >> 32);
   pd* p = get_pd(fd);
@@ -128,21 +145,6 @@ void deliver(const struct epoll_event& e) {
   if (w) unpark_all(&p->wseq);
 }
 
-void* poller_main(void*) {
-  block_all_signals();  // never the thread the kernel picks for a process signal
-  struct epoll_event evs[128];
-  for (;;) {
-    long n = os::syscall6(SYS_epoll_wait, epoll_fd(), (long)evs, 128, -1);
-    for (long i = 0; i < n; i++) deliver(evs[i]);
-  }
-  return nullptr;
-}
-
-void start_poller() {
-  int err = start_os_thread(poller_main, nullptr);
-  GREEN_CHECK2(err == 0, "cannot start the network poller thread", err, 0);
-}
-
 }  // namespace
 
 // The epoll instance is shared with the child through the inherited fd:
@@ -154,7 +156,8 @@ void netpoll_fork(fork_phase ph) {
   if (ph == fork_phase::child) {
     int e = epfd.exchange(-1);
     if (e >= 0) os::syscall6(SYS_close, e);
-    poller_started.store(false, std::memory_order_relaxed);
+    if (breakfd >= 0) os::syscall6(SYS_close, breakfd);
+    breakfd = -1;
     nwaiters.store(0, std::memory_order_relaxed);
     for (auto& slot : table)
       if (pd* block = slot.load(std::memory_order_relaxed))
@@ -187,16 +190,17 @@ int netpoll_wait(int fd, int mode, int64_t deadline_ns, uint32_t seen) {
     waiters++;
     gen = p->gen;
   }
-  if (!poller_started.load(std::memory_order_relaxed)) {
-    bool expected = false;
-    if (poller_started.compare_exchange_strong(expected, true)) start_poller();
-  }
-  nwaiters.fetch_add(1, std::memory_order_relaxed);
+  // The first waiter: an idle M asleep on its futex (idle since before
+  // anyone waited) becomes the poll M; later ones find it there.
+  if (nwaiters.fetch_add(1, std::memory_order_relaxed) == 0) netpoll_need_poller();
   wait_on why{mode == POLL_READ ? wait_kind::fd_read : wait_kind::fd_write,
               reinterpret_cast<const void*>((intptr_t)fd)};
   seq_arg arg{seen};
   park_result pr = park(&seq, unchanged, &arg, deadline_ns, CLOCK_MONOTONIC, why, true);
-  nwaiters.fetch_sub(1, std::memory_order_relaxed);
+  // The last waiter gone (a timeout, close or signal, not an event): the
+  // poll M leaves epoll_wait and sleeps as an idle M, so deadlock
+  // detection sees every M idle again.
+  if (nwaiters.fetch_sub(1, std::memory_order_relaxed) == 1) netpoll_break_if_polling();
   lock_guard l(p->mu);
   waiters--;
   if (p->gen != gen) return EBADF;  // closed meanwhile (the number may be reused already)
@@ -254,8 +258,60 @@ int netpoll_poll() {
   if (nwaiters.load(std::memory_order_relaxed) == 0) return 0;
   struct epoll_event evs[64];
   long n = os::syscall6(SYS_epoll_wait, epoll_fd(), (long)evs, 64, 0);
+  last_poll.store(nanotime(), std::memory_order_relaxed);
   for (long i = 0; i < n; i++) deliver(evs[i]);
   return n > 0 ? (int)n : 0;
+}
+
+// The poll M's wait: until an event, the absolute deadline (0: none) or a
+// break. Returns the events (break excluded) left in evs for
+// netpoll_deliver, 0 on timeout, break or signal.
+int netpoll_harvest(struct epoll_event* evs, int max, int64_t deadline_ns) {
+  struct timespec ts, *tp = nullptr;
+  if (deadline_ns > 0) {
+    int64_t left = deadline_ns - nanotime();
+    if (left < 0) left = 0;
+    ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+    tp = &ts;
+  }
+  int e = epoll_fd();
+  long n = os::syscall6(SYS_epoll_pwait2, e, (long)evs, max, (long)tp, 0, 8);
+  if (n == -ENOSYS)  // kernels before 5.11: millisecond timeouts, rounded up
+    n = os::syscall6(SYS_epoll_wait, e, (long)evs, max,
+                     tp ? (long)((ts.tv_sec * 1000000000 + ts.tv_nsec + 999999) / 1000000) : -1);
+  last_poll.store(nanotime(), std::memory_order_relaxed);
+  int k = 0;
+  for (long i = 0; i < n; i++) {
+    if (evs[i].data.u64 == BREAK_DATA) {
+      uint64_t v;
+      os::syscall6(SYS_read, breakfd, (long)&v, sizeof v);
+      continue;
+    }
+    evs[k++] = evs[i];
+  }
+  return k;
+}
+
+void netpoll_deliver(const struct epoll_event* evs, int n) {
+  for (int i = 0; i < n; i++) deliver(evs[i]);
+}
+
+// Wake the poll M out of epoll_wait (its stopm then re-checks its P, the
+// timers and whether anyone still waits).
+void netpoll_break() {
+  if (epfd.load(std::memory_order_acquire) < 0) return;
+  uint64_t one = 1;
+  os::syscall6(SYS_write, breakfd, (long)&one, sizeof one);
+}
+
+// sysmon, each tick: while no M is blocked in epoll_wait (every M busy
+// running Gs), harvest once a millisecond so I/O waiters still get their
+// events to the global queue (Go's sysmon does this every 10 ms).
+constexpr int64_t SYSMON_POLL_NS = 1000 * 1000;
+void netpoll_sysmon(int64_t now) {
+  if (nwaiters.load(std::memory_order_relaxed) == 0 || netpoll_polling()) return;
+  if (now - last_poll.load(std::memory_order_relaxed) < SYSMON_POLL_NS) return;
+  netpoll_poll();
 }
 
 }  // namespace green

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include <new>
+#include <sys/epoll.h>
 
 #include "internal.h"
 #include "os.h"
@@ -159,6 +160,8 @@ struct switch_req {
 namespace {
 
 M* timer_m = nullptr;  // idle M sleeping until the next timer (sched.mu)
+M* netpoll_m = nullptr;  // idle M blocked in netpoll_harvest (sched.mu)
+std::atomic<bool> netpoll_m_set{false};  // netpoll_m != nullptr, read without the lock
 int64_t timer_m_deadline = 0;
 
 uint32_t fastrand(M* m) {
@@ -313,13 +316,17 @@ void startm(P* p, bool spinning) {
     m->spinning = spinning;
     m->nextp = p;
   }
+  bool polls = m && m->polling;
   sched.mu.release();
   if (!m) {
     newm(p, spinning);
     return;
   }
   stats.wakeups.fetch_add(1, std::memory_order_relaxed);
-  m->park.wakeup();
+  if (polls)
+    netpoll_break();
+  else
+    m->park.wakeup();
 }
 
 void resetspinning(M* m) {
@@ -356,15 +363,57 @@ bool stopm(M* m, bool listed = false) {
     } else if (m->can_exit) {
       deadline = nanotime() + M_IDLE_EXIT_NS;
     }
+    // Gs wait for I/O and no one polls: this M waits in epoll_wait instead
+    // of on its futex (as Go's findrunnable), still listed as idle (startm
+    // and timers_changed wake it with netpoll_break), never ending idle.
+    bool poll_role = !netpoll_m && netpoll_waiting() > 0;
+    if (poll_role) {
+      netpoll_m = m;
+      netpoll_m_set.store(true, std::memory_order_relaxed);
+      m->polling = true;
+      if (!timer_role) deadline = 0;
+    }
     sched.mu.release();
     kernel_mask_set(m, idle_mask());  // take only signals some G would take
     deadlock_check(m);  // the last M going idle may find every G blocked for good
     m->idle_sleeping.store(true, std::memory_order_relaxed);
-    bool woken = m->park.sleep(deadline);
-    m->idle_sleeping.store(false, std::memory_order_relaxed);
-    sched.mu.acquire();
-    if (timer_m == m) timer_m = nullptr;
-    if (m->nextp) continue;
+    bool woken = true;
+    if (poll_role) {
+      struct epoll_event evs[128];
+      int n = netpoll_harvest(evs, 128, deadline);
+      m->idle_sleeping.store(false, std::memory_order_relaxed);
+      sched.mu.acquire();
+      netpoll_m = nullptr;
+      netpoll_m_set.store(false, std::memory_order_relaxed);
+      m->polling = false;
+      if (timer_m == m) timer_m = nullptr;
+      if (n > 0) {
+        // Run what the events readied here: with a P (one startm handed
+        // over, or an idle one) they go to its queue; without, to the
+        // global queue for the busy Ms.
+        P* p = m->nextp;
+        if (p)
+          m->nextp = nullptr;
+        else if ((p = pidleget()))
+          mremove(m);
+        sched.mu.release();
+        if (p) {
+          acquirep(m, p);
+          netpoll_deliver(evs, n);
+          return true;
+        }
+        netpoll_deliver(evs, n);
+        sched.mu.acquire();
+      }
+      if (m->nextp) continue;
+      // fall through: due timers, queued work
+    } else {
+      woken = m->park.sleep(deadline);
+      m->idle_sleeping.store(false, std::memory_order_relaxed);
+      sched.mu.acquire();
+      if (timer_m == m) timer_m = nullptr;
+      if (m->nextp) continue;
+    }
     if (!woken && !timer_role && m->can_exit) {  // idle for M_IDLE_EXIT_NS
       mremove(m);
       sched.mcount.fetch_sub(1, std::memory_order_relaxed);
@@ -416,6 +465,7 @@ bool poll_for_work(M* m) {
     // for, and treating it as work spun a whole core while threads slept.
     if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timers_next() <= nanotime())
       return true;
+    if (!netpoll_polling() && netpoll_poll() > 0 && !runq_empty(m->p)) return true;
     for (int i = 0; i < sched.nallp; i++) {
       P* v = &sched.allp[i];
       if (v != m->p && v->q.head.load(std::memory_order_relaxed) !=
@@ -449,6 +499,9 @@ top:
     lock_guard l(sched.mu);
     if (G* g = globrunq_get(p, 0)) return g;
   }
+  // I/O readied while no M blocks in epoll_wait (every M busy): harvest
+  // before stealing, as Go's findrunnable.
+  if (!netpoll_polling() && netpoll_poll() > 0 && !runq_empty(p)) goto top;
   int active = sched.nactive.load(std::memory_order_relaxed);
   int busy = active - sched.npidle.load(std::memory_order_relaxed);
   if (active > 1 &&
@@ -460,10 +513,8 @@ top:
     if (G* g = steal_work(m)) return g;
     if (m->spinning && poll_for_work(m)) goto top;
   }
-  // Ready I/O waiters before giving up: they run here, with no hop through
-  // the poller thread.
-  if (netpoll_poll() > 0 && !runq_empty(p)) goto top;
-  // Nothing to do: give up the P.
+  // Nothing to do: give up the P. (I/O readied from now on is stopm's: with
+  // no M blocked in epoll_wait this one becomes that M.)
   sched.mu.acquire();
   if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
     G* g = globrunq_get(p, 0);
@@ -878,6 +929,8 @@ void sched_fork(fork_phase ph) {
   sched.nmspinning.store(0, std::memory_order_relaxed);
   sched.mcount.store(m ? 1 : 0, std::memory_order_relaxed);
   timer_m = nullptr;
+  netpoll_m = nullptr;
+  netpoll_m_set.store(false, std::memory_order_relaxed);
   sched.pidle = nullptr;
   sched.npidle.store(0, std::memory_order_relaxed);
   for (int i = sched.nallp - 1; i >= 0; i--) {
@@ -904,6 +957,7 @@ void sched_fork(fork_phase ph) {
     m->nextp = nullptr;
     m->link = nullptr;
     new (&m->park) note();
+    m->polling = false;
   }
   stats.live_gs.store(getg() ? 1 : 0, std::memory_order_relaxed);
   sched.mu.release();
@@ -912,7 +966,7 @@ void sched_fork(fork_phase ph) {
 // A timer was added: make sure some M will wake up for it in time.
 void timers_changed(int64_t when) {
   M* poke = nullptr;
-  bool start = false;
+  bool start = false, poke_polls = false;
   {
     lock_guard l(sched.mu);
     if (timer_m) {
@@ -925,9 +979,29 @@ void timers_changed(int64_t when) {
                  sched.npidle.load(std::memory_order_relaxed);
       start = !poke && sched.mcount.load(std::memory_order_relaxed) <= busy;
     }
+    poke_polls = poke && poke->polling;
+  }
+  if (poke && poke_polls)
+    netpoll_break();
+  else if (poke)
+    poke->park.wakeup();
+  if (start) startm(nullptr, false);
+}
+
+bool netpoll_polling() { return netpoll_m_set.load(std::memory_order_relaxed); }
+
+void netpoll_need_poller() {
+  if (netpoll_m_set.load(std::memory_order_relaxed)) return;
+  M* poke = nullptr;
+  {
+    lock_guard l(sched.mu);
+    if (!netpoll_m) poke = sched.midle;  // takes the role when it loops in stopm
   }
   if (poke) poke->park.wakeup();
-  if (start) startm(nullptr, false);
+}
+
+void netpoll_break_if_polling() {
+  if (netpoll_m_set.load(std::memory_order_relaxed)) netpoll_break();
 }
 
 }  // namespace green

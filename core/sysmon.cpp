@@ -140,6 +140,7 @@ void* sysmon_main(void*) {
     int64_t preempt_in = preempt_check(now);
     spare_check(now);
     signals_redeliver();
+    netpoll_sysmon(now);
     if (sched.cfg.schedtrace_ms > 0) {
       schedtrace(now);
       if (delay > int64_t(sched.cfg.schedtrace_ms) * 1000000)
