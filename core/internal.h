@@ -450,6 +450,10 @@ int64_t timers_next();         // earliest deadline or INT64_MAX
 void timers_run(int64_t now);  // fire every expired timer
 bool timers_pending();
 
+// ---- cpuload.cpp ----
+void cpuload_sample(int64_t now);  // sysmon, each tick
+bool cpu_spare();  // a spinning M would not take a CPU from a runnable thread
+
 // ---- netpoll.cpp ----
 int netpoll_poll();  // non-blocking harvest of I/O readiness; events delivered
 // The poll M (sched.cpp stopm): block for events until deadline_ns (0: none)

@@ -35,6 +35,19 @@ void write_all(int fd, const char* buf, size_t len);
 // Read a small file (a /proc entry) into buf, NUL-terminated: its length,
 // or -errno.
 int read_file(const char* path, char* buf, int len);
+// A /proc file read again and again (sysmon's samples) through one
+// descriptor kept open at a high number (at or above 1024, or half a small
+// open-files limit): the application's lowest free number is taken only
+// for the moment of the first open, not at every read. If the application
+// closed or reused that number (closefrom, dup2 over it), the file is
+// opened anew. Not thread-safe: one reader.
+struct kept_file {
+  const char* path;
+  int fd = -1;
+  unsigned long dev = 0, ino = 0;
+};
+// Its contents into buf, NUL-terminated: the length, or -errno.
+int read_kept(kept_file& f, char* buf, int len);
 // The kernel's scheduling state of thread tid of this process, as
 // /proc/self/task/TID/stat shows it ('R' running or runnable, 'S' asleep,
 // 'D' uninterruptible, ...), or 0 if it cannot be read.

@@ -454,8 +454,8 @@ G* steal_work(M* m) {
 
 // A spinning M that found nothing keeps looking for SPIN_NS before it gives
 // up its P: work that arrives meanwhile (bursts of ready()) then finds a
-// spinning M and costs no futex wake-up. Bounded, and only spinning Ms
-// (at most half the busy Ps) do it, so idle cores are not burnt for long.
+// spinning M and costs no futex wake-up. Bounded, only spinning Ms (at
+// most half the busy Ps) do it, and only while a CPU is spare (cpuload).
 constexpr int64_t SPIN_NS = 20000;
 bool poll_for_work(M* m) {
   int64_t until = nanotime() + SPIN_NS;
@@ -511,7 +511,9 @@ top:
       sched.nmspinning.fetch_add(1, std::memory_order_relaxed);
     }
     if (G* g = steal_work(m)) return g;
-    if (m->spinning && poll_for_work(m)) goto top;
+    // Spin on only while a CPU would otherwise idle (cpuload.cpp): on an
+    // oversubscribed machine the spin takes the CPU of a runnable thread.
+    if (m->spinning && cpu_spare() && poll_for_work(m)) goto top;
   }
   // Nothing to do: give up the P. (I/O readied from now on is stopm's: with
   // no M blocked in epoll_wait this one becomes that M.)

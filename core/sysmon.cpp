@@ -141,6 +141,7 @@ void* sysmon_main(void*) {
     spare_check(now);
     signals_redeliver();
     netpoll_sysmon(now);
+    cpuload_sample(now);
     if (sched.cfg.schedtrace_ms > 0) {
       schedtrace(now);
       if (delay > int64_t(sched.cfg.schedtrace_ms) * 1000000)
