@@ -149,6 +149,16 @@ void netpoll_close(int fd);
 // socket down): its waiters for mode (POLL_READ | POLL_WRITE) wake with 0
 // and retry.
 void netpoll_ready(int fd, int mode);
+// A read of a TCP stream that began at seq (netpoll_seq, POLL_READ) got
+// less than it asked for: it emptied the receive queue. Until the next
+// read edge, netpoll_empty(fd, seq) says a new read would find nothing, so
+// the caller may park at once instead of making the call to learn EAGAIN
+// (data that arrives later is an edge, which changes the number). Never
+// once fd reported EOF, an error or TCP urgent data (a read then returns
+// at once without new data, or stops short at the urgent mark), nor after
+// netpoll_ready.
+void netpoll_drained(int fd, uint32_t seq);
+bool netpoll_empty(int fd, uint32_t seq);
 
 // ---- sleeping (sleep.cpp) ----
 // Sleep until the absolute deadline (ns) of clock (REALTIME, MONOTONIC or

@@ -28,6 +28,10 @@
 //    bumps the generation and wakes the waiters with EBADF, so an event for
 //    a closed (and possibly reused) fd wakes nobody wrongly (a stale event
 //    at worst causes a spurious retry, which callers handle).
+//  - a drained hint (netpoll_drained: a TCP read begun at number n came
+//    back short) says "empty" only while the number is still n and no
+//    EOF, error, hang-up, urgent data or netpoll_ready was ever reported
+//    for the fd (no_hints, set before the bump that reports it).
 //  - while Gs wait for I/O, someone harvests: the poll M, or (every M
 //    busy) an M out of local work, or sysmon within a millisecond.
 #include <errno.h>
@@ -49,9 +53,16 @@ struct pd {
   lock mu;
   uint32_t gen = 0;
   bool added = false;  // fd is in the epoll set (edge-triggered, both directions)
+  // EOF, an error, a hang-up or TCP urgent data was reported: a read may
+  // return at once with no new data (0, an error, the bytes after the
+  // urgent mark), so no drained hints on this descriptor any more.
+  std::atomic<bool> no_hints{false};
   int rwaiters = 0, wwaiters = 0;
   std::atomic<uint32_t> rseq{0}, wseq{0};  // readiness edges seen, per direction
+  std::atomic<uint64_t> drained{0};        // DRAINED | rseq of a read that emptied the queue
 };
+
+constexpr uint64_t DRAINED = 1ull << 32;
 
 constexpr int BLOCK_BITS = 10;
 constexpr int NBLOCKS = 1 << 12;  // fds < 4M
@@ -103,7 +114,8 @@ int epoll_fd() {
 // Register fd (p->mu held), once. Returns -errno.
 int arm(int fd, pd* p) {
   struct epoll_event e;
-  e.events = (uint32_t)EPOLLIN | (uint32_t)EPOLLOUT | (uint32_t)EPOLLRDHUP | (uint32_t)EPOLLET;
+  e.events = (uint32_t)EPOLLIN | (uint32_t)EPOLLOUT | (uint32_t)EPOLLRDHUP | (uint32_t)EPOLLPRI |
+             (uint32_t)EPOLLET;
   e.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)p->gen << 32);
   long r = os::syscall6(SYS_epoll_ctl, epoll_fd(), EPOLL_CTL_ADD, fd, (long)&e);
   if (r == -EEXIST)  // registered before a close we did not see: take it over
@@ -136,6 +148,10 @@ void deliver(const struct epoll_event& e) {
   {
     lock_guard l(p->mu);
     if (p->gen != gen) return;
+    if (e.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI)) {  // before the bump (see netpoll_drained)
+      p->no_hints.store(true, std::memory_order_relaxed);
+      p->drained.store(0, std::memory_order_relaxed);
+    }
     if (r) bump(p->rseq);
     if (w) bump(p->wseq);
     r = r && p->rwaiters;
@@ -215,8 +231,10 @@ void netpoll_close(int fd) {
   if (!p) return;
   {
     lock_guard l(p->mu);
+    p->drained.store(0, std::memory_order_relaxed);
     if (!p->added && !p->rwaiters && !p->wwaiters) return;
     p->gen++;
+    p->no_hints.store(false, std::memory_order_relaxed);
     bool was_added = p->added;
     p->added = false;
     bump(p->rseq);  // also a caller between its snapshot and its park
@@ -232,6 +250,22 @@ void netpoll_close(int fd) {
   // in time, and the next wait on the reused number failed with EBADF.)
 }
 
+void netpoll_drained(int fd, uint32_t seq) {
+  pd* p = get_pd(fd);
+  if (!p) return;
+  // No lock: deliver and netpoll_ready set no_hints before their release
+  // bump, so a reader whose seq is still current sees it; a mark made as an
+  // edge or a close bumps the number names an old seq and never matches.
+  if (p->rseq.load(std::memory_order_acquire) == seq && !p->no_hints.load(std::memory_order_relaxed))
+    p->drained.store(DRAINED | seq, std::memory_order_relaxed);
+}
+
+bool netpoll_empty(int fd, uint32_t seq) {
+  pd* p = get_pd(fd);
+  return p && p->drained.load(std::memory_order_relaxed) == (DRAINED | seq) &&
+         p->rseq.load(std::memory_order_acquire) == seq;
+}
+
 int netpoll_waiting() { return nwaiters.load(std::memory_order_relaxed); }
 
 // ---- netpoll_ready: events the kernel does not report through epoll ----
@@ -244,6 +278,8 @@ void netpoll_ready(int fd, int mode) {
   bool r, w;
   {
     lock_guard l(p->mu);
+    p->no_hints.store(true, std::memory_order_relaxed);  // a shut-down socket reads 0 at once
+    p->drained.store(0, std::memory_order_relaxed);
     if (mode & POLL_READ) bump(p->rseq);  // also a caller between snapshot and park
     if (mode & POLL_WRITE) bump(p->wseq);
     r = (mode & POLL_READ) && p->rwaiters;

@@ -92,7 +92,9 @@ GREEN_EXPORT int socket(int domain, int type, int proto) {
   int fd = real_socket(domain, type, proto);
   if (fd < 0) return fd;
   bool inet = domain == AF_INET || domain == AF_INET6;
-  fd_new_socket(fd, type & SOCK_NONBLOCK, inet && (type & 0xf) == SOCK_STREAM, share_epoch());
+  bool stream = inet && (type & 0xf) == SOCK_STREAM;
+  fd_new_socket(fd, type & SOCK_NONBLOCK, stream, stream && (proto == 0 || proto == IPPROTO_TCP),
+                share_epoch());
   return fd;
 }
 

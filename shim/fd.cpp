@@ -14,11 +14,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <new>
@@ -53,6 +56,7 @@ void reset(fdinfo* f) {
   f->kind.store(FD_UNKNOWN, std::memory_order_release);
   f->nonblock.store(0, std::memory_order_relaxed);
   f->inet_stream.store(0, std::memory_order_relaxed);
+  f->tcp.store(0, std::memory_order_relaxed);
   f->owned.store(0, std::memory_order_relaxed);
   f->flipped.store(0, std::memory_order_relaxed);
   f->rcvtimeo_ns.store(0, std::memory_order_relaxed);
@@ -187,6 +191,20 @@ static bool pollable_anon(int fd) {
   return false;
 }
 
+// A socket this process did not make (inherited, passed): TCP without an
+// upper-layer protocol (kernel TLS reads stop at record boundaries)?
+static bool plain_tcp(int fd) {
+  int proto = 0;
+  socklen_t len = sizeof proto;
+  if (os::syscall6(SYS_getsockopt, fd, SOL_SOCKET, SO_PROTOCOL, (long)&proto, (long)&len) != 0 ||
+      proto != IPPROTO_TCP)
+    return false;
+  char ulp[16];
+  len = sizeof ulp;
+  return os::syscall6(SYS_getsockopt, fd, IPPROTO_TCP, TCP_ULP, (long)ulp, (long)&len) == 0 &&
+         len == 0;
+}
+
 fdinfo* fd_classify(int fd) {
   fdinfo* f = fd_info(fd);
   if (!f) return nullptr;
@@ -197,6 +215,7 @@ fdinfo* fd_classify(int fd) {
   if (fl < 0) return nullptr;
   f->nonblock.store((fl & O_NONBLOCK) != 0, std::memory_order_relaxed);
   mode_t t = st.st_mode & S_IFMT;
+  if (t == S_IFSOCK) f->tcp.store(plain_tcp(fd), std::memory_order_relaxed);
   uint8_t k = t == S_IFSOCK                                          ? FD_SOCKET
               : (t == S_IFIFO || t == S_IFCHR || (t == 0 && pollable_anon(fd))) ? FD_POLLABLE
                                                                                 : FD_FILE;
@@ -211,12 +230,13 @@ void fd_forget(int fd) {
   green::netpoll_close(fd);
 }
 
-void fd_new_socket(int fd, bool nonblock, bool inet_stream, uint32_t owned) {
+void fd_new_socket(int fd, bool nonblock, bool inet_stream, bool tcp, uint32_t owned) {
   fdinfo* f = fd_info(fd);
   if (!f) return;
   fd_forget(fd);
   f->nonblock.store(nonblock, std::memory_order_relaxed);
   f->inet_stream.store(inet_stream, std::memory_order_relaxed);
+  f->tcp.store(tcp, std::memory_order_relaxed);
   f->owned.store(owned, std::memory_order_relaxed);
   f->kind.store(FD_SOCKET, std::memory_order_release);
 }

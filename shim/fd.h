@@ -25,6 +25,7 @@ struct fdinfo {
   std::atomic<uint8_t> kind;            // FD_*, learned on first use
   std::atomic<uint8_t> nonblock;        // the application's O_NONBLOCK
   std::atomic<uint8_t> inet_stream;     // AF_INET/AF_INET6 SOCK_STREAM made by socket()
+  std::atomic<uint8_t> tcp;             // plain TCP: a read that comes back short emptied the queue
   std::atomic<uint32_t> owned;          // share epoch at socket(); 0: maybe shared
   std::atomic<uint8_t> flipped;         // O_NONBLOCK set by connect.cpp right now
   std::atomic<int64_t> rcvtimeo_ns, sndtimeo_ns;
@@ -36,8 +37,9 @@ struct fdinfo {
 fdinfo* fd_info(int fd);      // nullptr for fds beyond the table
 fdinfo* fd_classify(int fd);  // fd_info with kind and nonblock known, or nullptr
 void fd_forget(int fd);       // fd was closed or replaced
-// fd is a socket just made by socket() or accept() (owned: see below)
-void fd_new_socket(int fd, bool nonblock, bool inet_stream, uint32_t owned);
+// fd is a socket just made by socket() or accept() (owned: see below; tcp:
+// a plain TCP stream, with no upper-layer protocol such as kernel TLS)
+void fd_new_socket(int fd, bool nonblock, bool inet_stream, bool tcp, uint32_t owned);
 
 // A blocking call's hold on the file behind fd (see above). fd() is the
 // descriptor to use now; after a parked wait fails with EBADF, a changed

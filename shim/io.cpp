@@ -21,6 +21,8 @@
 // call is the real one.
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -65,6 +67,17 @@ ssize_t send_all(pin& p, const char* buf, size_t n, int flags, fdinfo* f) {
   return (ssize_t)done;
 }
 
+// A read of n bytes on a plain TCP stream: one that comes back short has
+// emptied the receive queue (socket_loop's drained hint); 0: not such a read.
+size_t drains(const fdinfo* f, size_t n) { return f && f->tcp.load(std::memory_order_relaxed) ? n : 0; }
+
+size_t iov_total(const struct iovec* iov, int cnt) {
+  size_t t = 0;
+  for (int i = 0; i < cnt; i++)
+    if (__builtin_add_overflow(t, iov[i].iov_len, &t)) return 0;  // the call fails with EINVAL
+  return t;
+}
+
 // Descriptors passed with SCM_RIGHTS: their descriptions are shared now.
 void note_passed(const struct msghdr* m) {
   if (!m || !m->msg_control) return;
@@ -91,7 +104,7 @@ GREEN_EXPORT ssize_t read(int fd, void* buf, size_t n) {
     case how::sock: {
       pin p(fd);
       return socket_loop(p, green::POLL_READ, rcvtimeo(f),
-                         [&](int d) { return real_recv(d, buf, n, MSG_DONTWAIT); });
+                         [&](int d) { return real_recv(d, buf, n, MSG_DONTWAIT); }, drains(f, n));
     }
     case how::other: break;
   }
@@ -114,7 +127,8 @@ GREEN_EXPORT ssize_t readv(int fd, const struct iovec* iov, int cnt) {
       m.msg_iovlen = (size_t)cnt;
       pin p(fd);
       return socket_loop(p, green::POLL_READ, rcvtimeo(f),
-                         [&](int d) { return real_recvmsg(d, &m, MSG_DONTWAIT); });
+                         [&](int d) { return real_recvmsg(d, &m, MSG_DONTWAIT); },
+                         drains(f, iov_total(iov, cnt)));
     }
     case how::other: break;
   }
@@ -135,13 +149,13 @@ GREEN_EXPORT ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct soc
   if (!(flags & MSG_WAITALL) || n == 0)
     return socket_loop(p, green::POLL_READ, rcvtimeo(f), [&](int d) {
       return real_recvfrom(d, buf, n, flags | MSG_DONTWAIT, a, al);
-    });
+    }, flags ? 0 : drains(f, n));
   int saved = errno;
   size_t got = 0;  // MSG_WAITALL: everything, or EOF/error/timeout
   while (got < n) {
     ssize_t r = socket_loop(p, green::POLL_READ, rcvtimeo(f), [&](int d) {
       return real_recvfrom(d, (char*)buf + got, n - got, (flags & ~MSG_WAITALL) | MSG_DONTWAIT, a, al);
-    });
+    }, flags == MSG_WAITALL ? drains(f, n - got) : 0);
     if (r < 0) return partial(got, saved);
     if (r == 0) break;
     got += (size_t)r;
@@ -304,7 +318,8 @@ GREEN_EXPORT int accept4(int fd, struct sockaddr* a, socklen_t* al, int flags) {
     r = (int)wait_then_call(p, green::POLL_READ, rcvtimeo(f),
                             [&](int d) { return cancel_syscall(SYS_accept4, d, (long)a, (long)al, flags); });
   }
-  if (r >= 0) fd_new_socket(r, flags & SOCK_NONBLOCK, false, 0);
+  // a TCP listener's connections are TCP streams
+  if (r >= 0) fd_new_socket(r, flags & SOCK_NONBLOCK, false, f && f->tcp.load(std::memory_order_relaxed), 0);
   return r;
 }
 
@@ -319,6 +334,8 @@ GREEN_EXPORT int setsockopt(int fd, int level, int opt, const void* val, socklen
     int64_t ns = (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
     if (fdinfo* f = fd_info(fd)) (opt == SO_RCVTIMEO ? f->rcvtimeo_ns : f->sndtimeo_ns).store(ns);
   }
+  if (r == 0 && level == IPPROTO_TCP && opt == TCP_ULP)  // kernel TLS: reads stop at records
+    if (fdinfo* f = fd_info(fd)) f->tcp.store(0, std::memory_order_relaxed);
   return r;
 }
 

@@ -120,16 +120,22 @@ auto wait_then_call(pin& p, int mode, int64_t timeout_ns, Call call) -> decltype
 }
 
 // A socket call with MSG_DONTWAIT semantics in attempt(fd), retried after
-// readiness.
+// readiness. drains: the attempt reads up to that many bytes of a plain
+// TCP stream (0: anything else). Such a read that comes back short emptied
+// the receive queue; until the next read edge the next read would only
+// learn EAGAIN, so it parks without asking (a request-response server
+// makes two system calls per request, not three).
 template <typename Attempt>
-ssize_t socket_loop(pin& p, int mode, int64_t timeout_ns, Attempt attempt) {
+ssize_t socket_loop(pin& p, int mode, int64_t timeout_ns, Attempt attempt, size_t drains = 0) {
   int64_t deadline = deadline_after(timeout_ns);
   int saved = errno;
   for (;;) {
     int fd = p.fd();
     uint32_t seq = green::netpoll_seq(fd, mode);
-    ssize_t r = attempt(fd);
+    bool known_empty = drains && green::netpoll_empty(fd, seq);
+    ssize_t r = known_empty ? (errno = EAGAIN, -1) : attempt(fd);
     if (r >= 0) {
+      if (drains && r > 0 && (size_t)r < drains) green::netpoll_drained(fd, seq);
       errno = saved;
       return r;
     }

@@ -15,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock sharedfd busyio; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock sharedfd tcpread busyio; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -81,6 +81,11 @@ GREEN_PROCS=1 run noblock-1p green - "$OUT/noblock"
 run sharedfd native - "$OUT/sharedfd"
 run sharedfd green - "$OUT/sharedfd"
 GREEN_PROCS=1 run sharedfd-1p green - "$OUT/sharedfd"
+# A TCP read parks without asking the kernel after a short read; EOF, a
+# reset, urgent data and shutdown must still end the next read at once.
+run tcpread native - "$OUT/tcpread"
+run tcpread green - "$OUT/tcpread"
+GREEN_PROCS=1 run tcpread-1p green - "$OUT/tcpread"
 # Readiness while every P runs a spinning thread: no M idles in
 # epoll_wait, so busy Ms or sysmon must harvest it.
 run busyio native - "$OUT/busyio"
