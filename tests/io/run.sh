@@ -47,12 +47,17 @@ run() {
   ok "$name [$mode]"
 }
 
+# three_ways NAME: natively, under libgreen, and under libgreen with one P
+three_ways() {
+  run "$1" native - "$OUT/$1"
+  run "$1" green - "$OUT/$1"
+  GREEN_PROCS=1 run "$1-1p" green - "$OUT/$1"
+}
+
 export GREEN_PROCS=2
 run ring native - "$OUT/ring" 1000 10
 run ring green - "$OUT/ring" 1000 10
-run semantics native - "$OUT/semantics"
-run semantics green - "$OUT/semantics"
-GREEN_PROCS=1 run semantics-1p green - "$OUT/semantics"
+three_ways semantics
 run echo-1000 native - "$OUT/echo" 1000
 run echo-1000 green $((GREEN_PROCS + 8)) "$OUT/echo" 1000
 # 100,000 sleepers: beyond pid_max natively, so natively 10,000
@@ -63,11 +68,7 @@ run handoff native - "$OUT/handoff"
 # close/shutdown/dup2 of a waited-on fd, connect, raw syscall(), more
 # blocking calls, every pollable fd kind, pipe calls under a storm of
 # signals: the same results both ways
-for p in closewait connect rawsys fdkinds moresys sigstorm; do
-  run $p native - "$OUT/$p"
-  run $p green - "$OUT/$p"
-  GREEN_PROCS=1 run $p-1p green - "$OUT/$p"
-done
+for p in closewait connect rawsys fdkinds moresys sigstorm; do three_ways $p; done
 # 2,000 blocking connects waiting at once (a full accept queue drops their
 # SYNs): natively 2,000 threads, under libgreen parked Gs
 run connect-storm native - "$OUT/connect" storm 2000
@@ -75,22 +76,14 @@ run connect-storm green $((GREEN_PROCS + 8)) "$OUT/connect" storm 2000
 run blocked native - "$OUT/blocked" 64
 # Regression: a call libgreen expects to block (semop, flock, F_SETLKW,
 # msgsnd/msgrcv, waitpid) handed its P on even when it returned at once.
-run noblock native - "$OUT/noblock"
-run noblock green - "$OUT/noblock"
-GREEN_PROCS=1 run noblock-1p green - "$OUT/noblock"
-run sharedfd native - "$OUT/sharedfd"
-run sharedfd green - "$OUT/sharedfd"
-GREEN_PROCS=1 run sharedfd-1p green - "$OUT/sharedfd"
+three_ways noblock
+three_ways sharedfd
 # A TCP read parks without asking the kernel after a short read; EOF, a
 # reset, urgent data and shutdown must still end the next read at once.
-run tcpread native - "$OUT/tcpread"
-run tcpread green - "$OUT/tcpread"
-GREEN_PROCS=1 run tcpread-1p green - "$OUT/tcpread"
+three_ways tcpread
 # Readiness while every P runs a spinning thread: no M idles in
 # epoll_wait, so busy Ms or sysmon must harvest it.
-run busyio native - "$OUT/busyio"
-run busyio green - "$OUT/busyio"
-GREEN_PROCS=1 run busyio-1p green - "$OUT/busyio"
+three_ways busyio
 # A thread blocked inside glibc (stdio's own read, no interposer sees it)
 # with one P: sysmon lends a spare P so the other threads keep running.
 run stuck native - "$OUT/stuck"
