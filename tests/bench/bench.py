@@ -149,13 +149,13 @@ BENCHES = [
          goals={"total_b": ([("abs", "<=", 8192)], "<= 8 KiB/thread all told")}),
     dict(name="echo_1000", what="echo server, 1,000 connections, 64-byte requests in a closed loop (tests/io/echo server; client: tests/bench/echo_load, epoll, native)",
          native=[bn("echo"), "server", "1000"], libgreen=[bn("echo"), "server", "1000"],
-         go=[gobin("echo_server"), "server", "1000"], server=("1000", q(3, 2)),
+         go=[gobin("echo_server"), "server", "1000"], server=("1000", q(3, 2)), min_reps=5,
          metrics=[("rps", "req/s", "higher"), ("p50_us", "us", "lower"), ("p99_us", "us", "lower"),
                   ("server_threads", "", "lower")],
          goals={}),
     dict(name="echo_10000", what="echo server, 10,000 connections (as echo_1000)",
          native=[bn("echo"), "server", "10000"], libgreen=[bn("echo"), "server", "10000"],
-         go=[gobin("echo_server"), "server", "10000"], server=("10000", q(3, 2)),
+         go=[gobin("echo_server"), "server", "10000"], server=("10000", q(3, 2)), min_reps=5,
          metrics=[("rps", "req/s", "higher"), ("p50_us", "us", "lower"), ("p99_us", "us", "lower"),
                   ("server_threads", "", "lower")],
          goals={"rps": ([("native", ">=", 1.0), ("go", ">=", 1.0)], ">= native and Go"),
@@ -342,26 +342,35 @@ def cell(s, partial=False):
     return txt + ("*" if partial else "")
 
 
-def gain(better, lg, other):
-    """how many times better libgreen is than `other` (> 1: libgreen better)"""
-    if lg is None or other is None or lg["median"] <= 0 or other["median"] <= 0:
+def paired(per_rep, key, ref):
+    """libgreen's value over ref's, round by round (the modes of a round run
+    back to back, so a machine that drifts between rounds cancels out):
+    {"median", "values"} of the ratios, or None without a complete round."""
+    ratios = [lg[key] / o[key] for lg, o in zip(per_rep["libgreen"], per_rep[ref])
+              if lg and o and key in lg and key in o and lg[key] > 0 and o[key] > 0]
+    return {"median": statistics.median(ratios), "values": ratios} if ratios else None
+
+
+def gain(better, ratio):
+    """how many times better libgreen is than the other (> 1: libgreen
+    better), from the median of the paired ratios"""
+    if ratio is None:
         return None
-    a, b = lg["median"], other["median"]
-    return b / a if better == "lower" else a / b
+    return 1 / ratio["median"] if better == "lower" else ratio["median"]
 
 
-def goal_met(goals, cols):
-    lg = cols.get("libgreen")
+def goal_met(goals, lg, ratios):
+    """goals against a reference compare the median paired ratio with the
+    factor; absolute ones the median value"""
     if not goals:
         return None
     if lg is None:
         return False
     for ref, op, val in goals:
-        target = val if ref == "abs" else (cols[ref]["median"] * val if cols.get(ref) else None)
-        if target is None:
+        v = lg["median"] if ref == "abs" else (ratios[ref]["median"] if ratios.get(ref) else None)
+        if v is None:
             continue  # no reference (e.g. Go not installed): not judged
-        v = lg["median"]
-        if (op == "<=" and v > target) or (op == ">=" and v < target):
+        if (op == "<=" and v > val) or (op == ">=" and v < val):
             return False
     return True
 
@@ -381,32 +390,35 @@ def main():
     results = []
     for b in benches:
         t0 = time.time()
-        raw = {m: [] for m in MODES}
+        per_rep = {m: [] for m in MODES}  # one result (None: failed, not run) per round
         errors = {m: [] for m in MODES}
         notes = {}
         reps = min(REPS, b.get("reps", REPS))
+        if not QUICK:
+            reps = max(reps, b.get("min_reps", 0))
         for _ in range(reps):
             for mode in MODES:
                 cmd = b.get(mode)
-                if cmd is None or (mode == "go" and not have_go):
-                    continue
-                runner = run_server if b.get("server") else run_plain
-                res, err, note = runner(b, mode, cmd, 600)
-                if err:
-                    errors[mode].append(err)
-                else:
-                    raw[mode].append(res)
-                if note:
-                    notes[mode] = note
+                res = None
+                if cmd is not None and (mode != "go" or have_go):
+                    runner = run_server if b.get("server") else run_plain
+                    res, err, note = runner(b, mode, cmd, 600)
+                    if err:
+                        errors[mode].append(err)
+                    if note:
+                        notes[mode] = note
+                per_rep[mode].append(res)
         rows = []
         for key, unit, better in b["metrics"]:
-            cols = {m: stats([r[key] for r in raw[m] if key in r]) for m in MODES}
+            cols = {m: stats([r[key] for r in per_rep[m] if r and key in r]) for m in MODES}
+            ratios = {m: paired(per_rep, key, m) for m in ("native", "go")}
             rows.append({"metric": key, "unit": unit, "better": better,
                          "native": cols["native"], "libgreen": cols["libgreen"], "go": cols["go"],
-                         "gain_vs_native": gain(better, cols["libgreen"], cols["native"]),
-                         "gain_vs_go": gain(better, cols["libgreen"], cols["go"]),
+                         "ratio_to_native": ratios["native"], "ratio_to_go": ratios["go"],
+                         "gain_vs_native": gain(better, ratios["native"]),
+                         "gain_vs_go": gain(better, ratios["go"]),
                          "goal": b["goals"][key][1] if key in b["goals"] else None,
-                         "goal_met": goal_met(b["goals"][key][0], cols) if key in b["goals"] else None})
+                         "goal_met": goal_met(b["goals"][key][0], cols["libgreen"], ratios) if key in b["goals"] else None})
         entry = {"bench": b["name"], "what": b["what"], "reps": reps, "seconds": round(time.time() - t0, 1),
                  "commands": {m: " ".join(b[m]) for m in MODES if b.get(m)}, "env": b.get("env", {}),
                  "errors": {m: e for m, e in errors.items() if e}, "notes": notes, "rows": rows}
@@ -421,7 +433,8 @@ def main():
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)
     print()
-    print("gain = how many times better libgreen is (>1: libgreen better); * = natively the run stopped early")
+    print("gain = how many times better libgreen is (>1: libgreen better), the median over rounds of the ratio")
+    print("within a round (each round runs native, libgreen and Go back to back); * = natively the run stopped early")
     print("results: %s (%.0f s; machine load %.1f)" % (path, doc["seconds"], os.getloadavg()[0]))
     failed = [e["bench"] for e in results if e["errors"]]
     if failed:
