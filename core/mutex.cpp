@@ -7,7 +7,8 @@
 //   __kind     glibc's encoding: type (bits 0-1) | 16 robust | 32 prio-inherit
 //              | 64 prio-protect | 128 process-shared; -1 once destroyed
 //   __nusers   process-shared: the owner's pid (owner ids repeat across
-//              processes); private: the wake-up and queue marks (wake_one)
+//              processes; with __owner one 64-bit word, stored and compared
+//              at once); private: the wake-up and queue marks (wake_one)
 //   __spins    prio-protect: the priority ceiling
 //   __elision  robust: ROBUST_OK / OWNER_DIED / INCONSISTENT / NOTRECOVERABLE
 //   __list     robust: links of the owner's list of robust mutexes it holds
@@ -38,6 +39,7 @@
 // after its destructors). An OS thread that is not a G keeps its list too,
 // but nothing releases it at its exit.
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <sched.h>
 
@@ -78,14 +80,32 @@ std::atomic<short>& rstate(pthread_mutex_t* m) {
   return *reinterpret_cast<std::atomic<short>*>(&m->__data.__elision);
 }
 
+// Process-shared: __owner and __nusers as one 64-bit word (id, pid),
+// written and compared at once. Written one after the other, a thread of
+// the other process with the same id matched the new id with the old pid
+// (tests/sync pshared_owner: a recursive lock taken as a re-entry, an
+// unlock refused with EPERM that left the mutex held for ever).
+std::atomic<uint64_t>& shared_owner(const pthread_mutex_t* m) {
+  static_assert(offsetof(pthread_mutex_t, __data.__owner) % 8 == 0 &&
+                    offsetof(pthread_mutex_t, __data.__nusers) ==
+                        offsetof(pthread_mutex_t, __data.__owner) + 4,
+                "__owner and __nusers make one aligned 64-bit word, __owner its low half");
+  return *reinterpret_cast<std::atomic<uint64_t>*>(
+      const_cast<char*>(reinterpret_cast<const char*>(m)) + offsetof(pthread_mutex_t, __data.__owner));
+}
+
+uint64_t shared_identity(int id) { return (uint64_t)(uint32_t)self_pid() << 32 | (uint32_t)id; }
+
 bool is_owner(const pthread_mutex_t* m, int kind) {
-  if (m->__data.__owner != self_id()) return false;
-  return !(kind & PSHARED) || (int)m->__data.__nusers == self_pid();
+  if (kind & PSHARED) return shared_owner(m).load(std::memory_order_relaxed) == shared_identity(self_id());
+  return m->__data.__owner == self_id();
 }
 
 void set_owner(pthread_mutex_t* m, int kind, int id) {
-  m->__data.__owner = id;
-  if (kind & PSHARED) m->__data.__nusers = (unsigned)self_pid();
+  if (kind & PSHARED)
+    shared_owner(m).store(shared_identity(id), std::memory_order_relaxed);
+  else
+    m->__data.__owner = id;
 }
 
 // ---- the robust list: a G's held robust mutexes, linked through __list ----

@@ -5,8 +5,10 @@
 //   __writers        writers waiting (counted before they sleep)
 //   __wrphase_futex  readers waiting (counted before they sleep)
 //   __writers_futex  key on which private writers park (readers: __wrphase_futex)
-//   __cur_writer     the writer's identity (EDEADLK checks)
-//   __pad3           process-shared: the writer's pid
+//   __cur_writer     the writer's identity (EDEADLK checks, dumps)
+//   __pad3, __pad4   process-shared: the writer's pid and identity as one
+//                    64-bit word, written and compared at once (a thread of
+//                    the other process has the same identity numbers)
 //   __shared         nonzero: process-shared (128, glibc's FUTEX_SHARED)
 //   __flags          kind: PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
 //                    makes new readers wait behind waiting writers; every
@@ -23,6 +25,7 @@
 // Process-shared locks wait in the kernel on the state word and every wake
 // is a wake-all (wait.h).
 #include <errno.h>
+#include <stddef.h>
 
 #include "internal.h"
 #include "os.h"
@@ -44,6 +47,14 @@ struct rw {
   const void* rkey() { return &l->__data.__wrphase_futex; }
   const void* wkey() { return &l->__data.__writers_futex; }
   std::atomic<int>& cur_writer() { return *reinterpret_cast<std::atomic<int>*>(&l->__data.__cur_writer); }
+  std::atomic<uint64_t>& shared_writer() {
+    static_assert(offsetof(pthread_rwlock_t, __data.__pad3) % 8 == 0 &&
+                      offsetof(pthread_rwlock_t, __data.__pad4) ==
+                          offsetof(pthread_rwlock_t, __data.__pad3) + 4,
+                  "__pad3 and __pad4 make one aligned 64-bit word");
+    return *reinterpret_cast<std::atomic<uint64_t>*>(reinterpret_cast<char*>(l) +
+                                                     offsetof(pthread_rwlock_t, __data.__pad3));
+  }
   bool shared() { return l->__data.__shared != 0; }
   bool prefer_writer() { return l->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP; }
   static std::atomic<uint32_t>& at(unsigned* p) { return *reinterpret_cast<std::atomic<uint32_t>*>(p); }
@@ -64,11 +75,16 @@ int self_id() {
   return tid;
 }
 
-// __cur_writer is read by threads that do not hold the lock (is it me?),
-// as glibc does: relaxed atomic accesses, never a plain race.
+// Process-shared: pid and identity in one word (see the top).
+uint64_t shared_self() {
+  return (uint64_t)(uint32_t)os::syscall6(SYS_getpid) << 32 | (uint32_t)self_id();
+}
+
+// The writer's identity is read by threads that do not hold the lock (is
+// it me?), as glibc does: relaxed atomic accesses, never a plain race.
 bool is_writer(rw& r) {
-  if (r.cur_writer().load(std::memory_order_relaxed) != self_id()) return false;
-  return !r.shared() || (int)r.l->__data.__pad3 == (int)os::syscall6(SYS_getpid);
+  if (r.shared()) return r.shared_writer().load(std::memory_order_relaxed) == shared_self();
+  return r.cur_writer().load(std::memory_order_relaxed) == self_id();
 }
 
 bool reader_blocked(rw& r, uint32_t s) {
@@ -126,7 +142,7 @@ int rwlock_wrlock(pthread_rwlock_t* l, const struct timespec* abstime, clockid_t
     if (s == 0) {
       if (r.state().compare_exchange_weak(s, WRITER, std::memory_order_acquire)) {
         r.cur_writer().store(self_id(), std::memory_order_relaxed);
-        if (r.shared()) l->__data.__pad3 = (unsigned)os::syscall6(SYS_getpid);
+        if (r.shared()) r.shared_writer().store(shared_self(), std::memory_order_relaxed);
         return 0;
       }
       continue;
@@ -153,6 +169,7 @@ int rwlock_unlock(pthread_rwlock_t* l) {
     // glibc would treat this as a read unlock and corrupt the lock.
     if (!is_writer(r)) return EPERM;
     r.cur_writer().store(0, std::memory_order_relaxed);
+    if (r.shared()) r.shared_writer().store(0, std::memory_order_relaxed);
     r.state().store(0, std::memory_order_seq_cst);
     uint32_t nw = r.wwait().load(std::memory_order_seq_cst);
     if (r.rwait().load(std::memory_order_seq_cst) > 0 && !(r.prefer_writer() && nw > 0))

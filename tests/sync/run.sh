@@ -42,6 +42,7 @@ CASES=(
   "mutex_mix||"
   "spin_sum||"
   "pshared_fork||"
+  "pshared_owner||"
   "many_waiters|10000|10000 @"
   "c11||@"
   "cxx||@"
