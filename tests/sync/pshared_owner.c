@@ -83,12 +83,12 @@ static void play(void) {
 int main(void) {
   sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   DIE_IF(sh == MAP_FAILED);
+  init_mutex(&sh->check, PTHREAD_MUTEX_ERRORCHECK);
+  init_mutex(&sh->rec, PTHREAD_MUTEX_RECURSIVE);
   pthread_rwlockattr_t ra;
   pthread_rwlockattr_init(&ra);
   pthread_rwlockattr_setpshared(&ra, PTHREAD_PROCESS_SHARED);
   DIE_IF(pthread_rwlock_init(&sh->rw, &ra));
-  init_mutex(&sh->check, PTHREAD_MUTEX_ERRORCHECK);
-  init_mutex(&sh->rec, PTHREAD_MUTEX_RECURSIVE);
   pid_t pid = fork();
   DIE_IF(pid < 0);
   play();
