@@ -59,16 +59,7 @@ constexpr int KNOWN_BITS = KIND_MASK | ROBUST | PRIO_INHERIT | PRIO_PROTECT | PS
                            256 | 512;  // glibc's elision hints, ignored
 enum : short { ROBUST_OK, OWNER_DIED, INCONSISTENT, NOTRECOVERABLE };
 
-__thread int tls_os_tid;
 __thread pthread_mutex_t* tls_robust_head;  // robust mutexes this G holds
-
-int self_id() {
-  if (G* g = getg()) return g->owner_id;
-  if (!tls_os_tid) tls_os_tid = os::gettid();
-  return tls_os_tid;
-}
-
-int self_pid() { return (int)os::syscall6(SYS_getpid); }
 
 std::atomic<int>& word(pthread_mutex_t* m) {
   return *reinterpret_cast<std::atomic<int>*>(&m->__data.__lock);
@@ -94,16 +85,14 @@ std::atomic<uint64_t>& shared_owner(const pthread_mutex_t* m) {
       const_cast<char*>(reinterpret_cast<const char*>(m)) + offsetof(pthread_mutex_t, __data.__owner));
 }
 
-uint64_t shared_identity(int id) { return (uint64_t)(uint32_t)self_pid() << 32 | (uint32_t)id; }
-
 bool is_owner(const pthread_mutex_t* m, int kind) {
-  if (kind & PSHARED) return shared_owner(m).load(std::memory_order_relaxed) == shared_identity(self_id());
-  return m->__data.__owner == self_id();
+  if (kind & PSHARED) return shared_owner(m).load(std::memory_order_relaxed) == owner_pshared(owner_self());
+  return m->__data.__owner == owner_self();
 }
 
 void set_owner(pthread_mutex_t* m, int kind, int id) {
   if (kind & PSHARED)
-    shared_owner(m).store(shared_identity(id), std::memory_order_relaxed);
+    shared_owner(m).store(owner_pshared(id), std::memory_order_relaxed);
   else
     m->__data.__owner = id;
 }
@@ -364,7 +353,7 @@ int lock_full(pthread_mutex_t* m, const struct timespec* abstime, clockid_t cloc
     int r = lock_slow(m, kind, deadline, clock, contended);
     if (r) return r;
   }
-  set_owner(m, kind, self_id());
+  set_owner(m, kind, owner_self());
   m->__data.__count = 0;
   if (!(kind & ROBUST)) return 0;
   short st = rstate(m).load(std::memory_order_relaxed);
@@ -407,12 +396,12 @@ int mutex_lock(pthread_mutex_t* m, const struct timespec* abstime, clockid_t clo
   if (m->__data.__kind == PTHREAD_MUTEX_NORMAL && !abstime) {
     int c = 0;
     if (__builtin_expect(word(m).compare_exchange_strong(c, 1, std::memory_order_acquire), 1)) {
-      m->__data.__owner = self_id();
+      m->__data.__owner = owner_self();
       return 0;
     }
     int r = lock_slow(m, 0, 0, CLOCK_REALTIME);
     if (r) return r;
-    m->__data.__owner = self_id();
+    m->__data.__owner = owner_self();
     return 0;
   }
   return lock_full(m, abstime, clock, false);

@@ -68,23 +68,11 @@ struct rw {
   void wake_writer() { wake_word(wkey(), &state(), shared(), shared()); }
 };
 
-int self_id() {
-  if (G* g = getg()) return g->owner_id;
-  static __thread int tid;
-  if (!tid) tid = os::gettid();
-  return tid;
-}
-
-// Process-shared: pid and identity in one word (see the top).
-uint64_t shared_self() {
-  return (uint64_t)(uint32_t)os::syscall6(SYS_getpid) << 32 | (uint32_t)self_id();
-}
-
 // The writer's identity is read by threads that do not hold the lock (is
 // it me?), as glibc does: relaxed atomic accesses, never a plain race.
 bool is_writer(rw& r) {
-  if (r.shared()) return r.shared_writer().load(std::memory_order_relaxed) == shared_self();
-  return r.cur_writer().load(std::memory_order_relaxed) == self_id();
+  if (r.shared()) return r.shared_writer().load(std::memory_order_relaxed) == owner_pshared(owner_self());
+  return r.cur_writer().load(std::memory_order_relaxed) == owner_self();
 }
 
 bool reader_blocked(rw& r, uint32_t s) {
@@ -141,8 +129,8 @@ int rwlock_wrlock(pthread_rwlock_t* l, const struct timespec* abstime, clockid_t
   for (;;) {
     if (s == 0) {
       if (r.state().compare_exchange_weak(s, WRITER, std::memory_order_acquire)) {
-        r.cur_writer().store(self_id(), std::memory_order_relaxed);
-        if (r.shared()) r.shared_writer().store(shared_self(), std::memory_order_relaxed);
+        r.cur_writer().store(owner_self(), std::memory_order_relaxed);
+        if (r.shared()) r.shared_writer().store(owner_pshared(owner_self()), std::memory_order_relaxed);
         return 0;
       }
       continue;

@@ -44,6 +44,17 @@ int kernel_wait(const std::atomic<uint32_t>* word, uint32_t val, int64_t deadlin
 
 }  // namespace
 
+int owner_self() {
+  if (G* g = getg()) return g->owner_id;
+  static __thread int tid;
+  if (!tid) tid = os::gettid();
+  return tid;
+}
+
+uint64_t owner_pshared(int id) {
+  return (uint64_t)(uint32_t)os::syscall6(SYS_getpid) << 32 | (uint32_t)id;
+}
+
 int deadline_from(const struct timespec* abstime, int64_t* out) {
   if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000) return EINVAL;
   *out = abstime->tv_sec < 0 ? 1 : (int64_t)abstime->tv_sec * 1000000000 + abstime->tv_nsec;

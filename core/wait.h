@@ -32,4 +32,12 @@ int wait_word(const void* key, const std::atomic<uint32_t>* word, uint32_t val,
 // Wake one (all = false) or every waiter of key (private) / word (shared).
 void wake_word(const void* key, const void* word, bool all, bool shared);
 
+// Who holds an object, for the kinds that check (error-checking and
+// recursive mutexes, rwlock writers): the G's owner_id, or the kernel tid
+// outside a G. The numbers repeat across processes, so a process-shared
+// object stores owner_pshared(id): pid and number as one 64-bit word,
+// written and compared at once.
+int owner_self();
+uint64_t owner_pshared(int id);
+
 }  // namespace green
