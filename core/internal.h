@@ -177,7 +177,6 @@ struct M {
   std::atomic<bool> idle_sleeping{false};  // asleep in stopm: holds no lock of ours
   bool spinning;
   bool can_exit;         // made by newm: may end after being idle a while
-  bool polling;          // idle, blocked in netpoll_harvest (sched.mu): wake with netpoll_break
   note park;             // sleep while idle
   uint32_t rand;
   const void* g0_stack_bottom;  // AddressSanitizer fiber bookkeeping

@@ -164,6 +164,15 @@ M* netpoll_m = nullptr;  // idle M blocked in netpoll_harvest (sched.mu)
 std::atomic<bool> netpoll_m_set{false};  // netpoll_m != nullptr, read without the lock
 int64_t timer_m_deadline = 0;
 
+// Wake idle M m: the poll M (polls: m was netpoll_m, seen under sched.mu)
+// waits in epoll_wait, any other on its futex.
+void wake_idle(M* m, bool polls) {
+  if (polls)
+    netpoll_break();
+  else
+    m->park.wakeup();
+}
+
 uint32_t fastrand(M* m) {
   uint32_t x = m->rand;
   x ^= x << 13;
@@ -316,17 +325,14 @@ void startm(P* p, bool spinning) {
     m->spinning = spinning;
     m->nextp = p;
   }
-  bool polls = m && m->polling;
+  bool polls = m && m == netpoll_m;
   sched.mu.release();
   if (!m) {
     newm(p, spinning);
     return;
   }
   stats.wakeups.fetch_add(1, std::memory_order_relaxed);
-  if (polls)
-    netpoll_break();
-  else
-    m->park.wakeup();
+  wake_idle(m, polls);
 }
 
 void resetspinning(M* m) {
@@ -370,7 +376,6 @@ bool stopm(M* m, bool listed = false) {
     if (poll_role) {
       netpoll_m = m;
       netpoll_m_set.store(true, std::memory_order_relaxed);
-      m->polling = true;
       if (!timer_role) deadline = 0;
     }
     sched.mu.release();
@@ -385,7 +390,6 @@ bool stopm(M* m, bool listed = false) {
       sched.mu.acquire();
       netpoll_m = nullptr;
       netpoll_m_set.store(false, std::memory_order_relaxed);
-      m->polling = false;
       if (timer_m == m) timer_m = nullptr;
       if (n > 0) {
         // Run what the events readied here: with a P (one startm handed
@@ -456,6 +460,10 @@ G* steal_work(M* m) {
 // up its P: work that arrives meanwhile (bursts of ready()) then finds a
 // spinning M and costs no futex wake-up. Bounded, only spinning Ms (at
 // most half the busy Ps) do it, and only while a CPU is spare (cpuload).
+// I/O readied while no M blocks in epoll_wait (every M busy): harvest
+// here, as Go's findrunnable. Whether it queued work on p.
+bool harvest_for(P* p) { return !netpoll_polling() && netpoll_poll() > 0 && !runq_empty(p); }
+
 constexpr int64_t SPIN_NS = 20000;
 bool poll_for_work(M* m) {
   int64_t until = nanotime() + SPIN_NS;
@@ -465,7 +473,7 @@ bool poll_for_work(M* m) {
     // for, and treating it as work spun a whole core while threads slept.
     if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timers_next() <= nanotime())
       return true;
-    if (!netpoll_polling() && netpoll_poll() > 0 && !runq_empty(m->p)) return true;
+    if (harvest_for(m->p)) return true;
     for (int i = 0; i < sched.nallp; i++) {
       P* v = &sched.allp[i];
       if (v != m->p && v->q.head.load(std::memory_order_relaxed) !=
@@ -499,9 +507,7 @@ top:
     lock_guard l(sched.mu);
     if (G* g = globrunq_get(p, 0)) return g;
   }
-  // I/O readied while no M blocks in epoll_wait (every M busy): harvest
-  // before stealing, as Go's findrunnable.
-  if (!netpoll_polling() && netpoll_poll() > 0 && !runq_empty(p)) goto top;
+  if (harvest_for(p)) goto top;  // before stealing, as Go
   int active = sched.nactive.load(std::memory_order_relaxed);
   int busy = active - sched.npidle.load(std::memory_order_relaxed);
   if (active > 1 &&
@@ -959,7 +965,6 @@ void sched_fork(fork_phase ph) {
     m->nextp = nullptr;
     m->link = nullptr;
     new (&m->park) note();
-    m->polling = false;
   }
   stats.live_gs.store(getg() ? 1 : 0, std::memory_order_relaxed);
   sched.mu.release();
@@ -981,12 +986,9 @@ void timers_changed(int64_t when) {
                  sched.npidle.load(std::memory_order_relaxed);
       start = !poke && sched.mcount.load(std::memory_order_relaxed) <= busy;
     }
-    poke_polls = poke && poke->polling;
+    poke_polls = poke && poke == netpoll_m;
   }
-  if (poke && poke_polls)
-    netpoll_break();
-  else if (poke)
-    poke->park.wakeup();
+  if (poke) wake_idle(poke, poke_polls);
   if (start) startm(nullptr, false);
 }
 
