@@ -68,7 +68,7 @@ int read_file(const char* path, char* buf, int len) {
   return (int)n;
 }
 
-static int high_fd_base() {
+int high_fd_base() {
   struct rlimit rl;
   if (syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl) != 0) return 1024;
   return rl.rlim_cur > 2048 ? 1024 : (int)(rl.rlim_cur / 2);

@@ -35,6 +35,11 @@ void write_all(int fd, const char* buf, size_t len);
 // Read a small file (a /proc entry) into buf, NUL-terminated: its length,
 // or -errno.
 int read_file(const char* path, char* buf, int len);
+// Where libgreen keeps descriptors of its own (shim's hidden copies of
+// closed files, kept /proc files): at or above 1024, or half the open-files
+// limit when that is small. Below select()'s FD_SETSIZE, where programs put
+// their own fixed numbers and expect the lowest free one, nothing changes.
+int high_fd_base();
 // A /proc file read again and again (sysmon's samples) through one
 // descriptor kept open at a high number (at or above 1024, or half a small
 // open-files limit): the application's lowest free number is taken only

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -89,19 +88,9 @@ void register_atfork() {
     pthread_atfork(nullptr, atfork_parent, atfork_child);
 }
 
-// Hidden copies live at or above 1024 (half the limit when that is small):
-// below select()'s FD_SETSIZE, where programs put their own fixed numbers
-// and expect the lowest free one, nothing changes.
-int hidden_base() {
-  struct rlimit rl;
-  if (os::syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl) != 0) return 1024;
-  if (rl.rlim_cur > 2048) return 1024;
-  return (int)(rl.rlim_cur / 2);
-}
-
 // A fresh hidden copy of fd's file that ref will own; false if none.
 bool hide(int fd, fileref* ref) {
-  long h = sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, hidden_base());
+  long h = sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, os::high_fd_base());  // see os.h
   if (h < 0) return false;
   fdinfo* hf = fd_info((int)h);
   if (!hf) {
