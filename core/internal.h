@@ -488,6 +488,7 @@ void preempt_fork(fork_phase ph);
 void spare_fork(fork_phase ph);
 void signals_fork(fork_phase ph);
 void tls_fork(fork_phase ph);
+void setxid_wrap();  // after an OS thread starts: glibc's SIGSETXID handler runs on the M's TCB (setxid.cpp)
 void fork_handlers_install();
 
 // ---- stats.cpp ----

@@ -802,7 +802,10 @@ int start_os_thread(void* (*fn)(void*), void* arg) {
   pthread_attr_setsigmask_np(&attr, &quiet);
   pthread_t t;
   int err = sched.cfg.os_thread_create(&t, &attr, fn, arg);
-  if (err == 0) diag_thread_started();
+  if (err == 0) {
+    diag_thread_started();
+    setxid_wrap();
+  }
   pthread_attr_destroy(&attr);
   return err;
 }

@@ -69,6 +69,13 @@ elif [ $rc = 1 ] && grep -q '^tls_dlopen: [0-9]* failures' "$out"; then
   echo "XFAIL tls_dlopen [green]: $(grep -c FAIL "$err") wrong TLS values in Gs older than the dlopen (known gap)"
 else bad "tls_dlopen [green]" "rc $rc: $(head -3 "$err")"; fi
 
+# m. set*id() with many threads: glibc changes every kernel thread's ids
+#    and waits for all of them; none may be left out, and it must return
+for mode in native green; do
+  go setxid $mode -- "$IT/setxid"
+  [ $rc = 0 ] && ok "setxid [$mode: $(grep -o '[0-9]* kernel threads' "$out")]" || bad "setxid [$mode]" "rc $rc: $(head -3 "$err")"
+done
+
 # l. glibc's static TLS reserve for libraries dlopen'ed later, as glibc
 #    sizes it and cut down with glibc's own tunables (README "Compact G
 #    blocks": smaller G blocks): a library too big for it is refused, one
