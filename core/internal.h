@@ -114,6 +114,7 @@ struct G {
   bool is_main;
   bool started;              // has run: ctx was saved by a switch, not made fresh
   bool tls_ready;            // _dl_allocate_tls done for this block
+  uint32_t list_epoch;       // on glibc's thread list in this process epoch (glibcthreads.cpp)
 };
 
 constexpr uint64_t G_MAGIC = 0x67726565'6e5f6721ull;  // "green_g!"
@@ -488,6 +489,14 @@ void preempt_fork(fork_phase ph);
 void spare_fork(fork_phase ph);
 void signals_fork(fork_phase ph);
 void tls_fork(fork_phase ph);
+// glibc's thread list (glibcthreads.cpp)
+bool glibc_threads_init(void* self_tcb, size_t list_offset);  // false: not found, nothing linked
+bool glibc_threads_active();
+const size_t* glibc_tls_generation();  // GL(dl_tls_generation), or nullptr if not found
+void glibc_threads_mark(void* tcb);    // a G's TCB: glibc must not signal it
+void glibc_threads_clear(void* tcb, size_t size);  // zero struct pthread but what glibc reads
+void glibc_threads_add(G* g);          // link g's TCB, once per process epoch
+void glibc_threads_fork_child(G* self);
 void setxid_wrap();  // after an OS thread starts: glibc's SIGSETXID handler runs on the M's TCB (setxid.cpp)
 void fork_handlers_install();
 

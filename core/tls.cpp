@@ -90,6 +90,7 @@ constexpr unsigned REFRESH_EVERY = 1024;
 static_module modules[MAX_MODULES];
 int nmodules = -1;  // -1: fast path unusable
 unsigned long long modules_adds = 0;
+size_t modules_gen = 0;  // GL(dl_tls_generation) when captured, if known
 lock modules_mu;
 std::atomic<unsigned> resets{0};
 
@@ -220,6 +221,7 @@ void capture_modules() {
     ninitial = 0;
     dl_iterate_phdr(record_initial, nullptr);
   }
+  if (const size_t* gen = glibc_tls_generation()) modules_gen = __atomic_load_n(gen, __ATOMIC_ACQUIRE);
   capture c{static_cast<char*>(os::thread_pointer()), 0, true, 0};
   dl_iterate_phdr(capture_module, &c);
   modules_adds = c.adds;
@@ -231,9 +233,16 @@ int count_adds(struct dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
-// Every REFRESH_EVERY resets, see whether modules were loaded since the
-// capture; if so recapture and report it (the caller then takes the slow path).
+// Whether modules with TLS were loaded or unloaded since the capture: by
+// glibc's TLS generation, one load (glibcthreads.cpp); without it, a look
+// every REFRESH_EVERY resets. If so recapture and report it (the caller
+// then takes the slow path).
 bool modules_changed() {
+  if (const size_t* gen = glibc_tls_generation()) {
+    if (__atomic_load_n(gen, __ATOMIC_ACQUIRE) == modules_gen) return false;
+    capture_modules();
+    return true;
+  }
   // A plain increment: a lost count only delays the look a little.
   unsigned n = resets.load(std::memory_order_relaxed);
   resets.store(n + 1, std::memory_order_relaxed);
@@ -331,6 +340,7 @@ bool tls_init() {
   dl_iterate_phdr(find_tsan_block, self);
   GREEN_CHECK(find_tsan_current(self), "cannot find ThreadSanitizer's per-thread state in its TLS");
 #endif
+  glibc_threads_init(self, geo.list_offset);
   capture_modules();
   return true;
 }
@@ -344,8 +354,12 @@ static void fill_header(char* tcb) {
   reinterpret_cast<void**>(tcb)[0] = tcb;  // tcbhead_t.tcb
   reinterpret_cast<void**>(tcb)[2] = tcb;  // tcbhead_t.self
   *reinterpret_cast<int*>(tcb + 0x18) = 1;  // multiple_threads
-  void** list = reinterpret_cast<void**>(tcb + geo.list_offset);
-  list[0] = list[1] = list;  // empty node: fork's list_del(&self->list) is harmless
+  if (glibc_threads_active()) {
+    glibc_threads_mark(tcb);  // its list node is glibc's (glibcthreads.cpp)
+  } else {
+    void** list = reinterpret_cast<void**>(tcb + geo.list_offset);
+    list[0] = list[1] = list;  // empty node: fork's list_del(&self->list) is harmless
+  }
   if (geo.rseq) *reinterpret_cast<int32_t*>(tcb + geo.rseq_offset + 4) = -2;  // unregistered
 }
 
@@ -353,16 +367,18 @@ void tls_setup(G* g, char* block) {
   char* tcb = block + tls_tcb_offset();
   g->tcb = tcb;
   fill_header(tcb);
+  glibc_threads_add(g);  // before the loader fills it: a dlopen meanwhile reaches it too
   GREEN_CHECK(geo.allocate(tcb) == tcb, "_dl_allocate_tls failed");
   g->tls_ready = true;
 }
 
 void tls_reset(G* g) {
   char* tcb = static_cast<char*>(g->tcb);
+  glibc_threads_add(g);  // again in a fork child
   bool changed = modules_changed();
   if (!changed && nmodules >= 0 && dtv_is_static(tcb)) {
     void* dtv = reinterpret_cast<void**>(tcb)[1];
-    memset(tcb, 0, geo.pthread_size);
+    glibc_threads_clear(tcb, geo.pthread_size);
     fill_header(tcb);
     reinterpret_cast<void**>(tcb)[1] = dtv;
     for (int i = 0; i < nmodules; i++) {
@@ -376,7 +392,7 @@ void tls_reset(G* g) {
   size_t keep = geo.libc_size < sizeof libc_block ? geo.libc_size : 0;
   if (keep) memcpy(libc_block, tcb - geo.libc_offset, keep);
   geo.deallocate(tcb, false);
-  memset(tcb, 0, geo.pthread_size);
+  glibc_threads_clear(tcb, geo.pthread_size);
   fill_header(tcb);
   GREEN_CHECK(geo.allocate(tcb) == tcb, "_dl_allocate_tls failed");
   if (keep) memcpy(tcb - geo.libc_offset, libc_block, keep);
@@ -395,10 +411,12 @@ int tls_tid(const G* g) {
 }
 
 void tls_fork(fork_phase ph) {
-  if (ph == fork_phase::prepare)
+  if (ph == fork_phase::prepare) {
     modules_mu.acquire();
-  else
-    modules_mu.release();
+    return;
+  }
+  modules_mu.release();
+  if (ph == fork_phase::child) glibc_threads_fork_child(getg());
 }
 
 void tls_enter(G* g, M* m) {

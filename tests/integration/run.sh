@@ -57,17 +57,10 @@ for mode in native green; do
   go tls_dlclose $mode -- "$IT/tls_dlclose"
   [ $rc = 0 ] && ok "tls_dlclose [$mode]" || bad "tls_dlclose [$mode]" "rc $rc: $(head -3 "$err")"
 done
-go tls_dlopen native -- "$IT/tls_dlopen"
-[ $rc = 0 ] && ok "tls_dlopen [native]" || bad "tls_dlopen [native]" "rc $rc: $(head -3 "$err")"
-# Known gap (core/README.md, "Known gaps"): libgreen does not yet
-# initialise a dlopen'ed module's static TLS in G blocks that existed at
-# the dlopen (running Gs, the caller, dead Gs reused before tls.cpp's next
-# look). Counted as passed once fixed; a crash or a hang fails.
-go tls_dlopen green -- "$IT/tls_dlopen"
-if [ $rc = 0 ]; then ok "tls_dlopen [green]"
-elif [ $rc = 1 ] && grep -q '^tls_dlopen: [0-9]* failures' "$out"; then
-  echo "XFAIL tls_dlopen [green]: $(grep -c FAIL "$err") wrong TLS values in Gs older than the dlopen (known gap)"
-else bad "tls_dlopen [green]" "rc $rc: $(head -3 "$err")"; fi
+for mode in native green; do
+  go tls_dlopen $mode -- "$IT/tls_dlopen"
+  [ $rc = 0 ] && ok "tls_dlopen [$mode]" || bad "tls_dlopen [$mode]" "rc $rc: $(grep -c FAIL "$err") wrong values: $(head -3 "$err")"
+done
 
 # m. set*id() with many threads: glibc changes every kernel thread's ids
 #    and waits for all of them; none may be left out, and it must return

@@ -7,7 +7,10 @@
  * Checked for: threads alive across the dlopen, the calling thread, threads
  * created afterwards one after another (a runtime that reuses dead threads'
  * TLS must not hand a thread the previous owner's values), and concurrent
- * ones; each thread's value stays its own. Exit 0 when all hold. */
+ * ones; each thread's value stays its own. The whole scenario runs first in
+ * a child forked before the parent loads the library (the child's runtime
+ * rebuilt after fork, its dead threads' TLS kept for reuse), then in the
+ * parent. Exit 0 when all hold. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
@@ -15,6 +18,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../include/check.h"
@@ -54,15 +58,7 @@ static void* new_thread(void* a) {
 
 static void* early(void* a) { return a; }
 
-int main(int argc, char** argv) {
-  char lib[PATH_MAX];
-  if (sibling_path(lib, sizeof lib, argc, argv, "libie_tls.so")) return 2;
-  /* dead threads before the dlopen: a runtime may keep their TLS for reuse */
-  for (long i = 0; i < 100; i++) {
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, early, (void*)i) == 0, "early create");
-    pthread_join(t, NULL);
-  }
+static int scenario(const char* lib) {
   pthread_t old[OLD];
   pthread_barrier_init(&loaded, NULL, OLD + 1);
   for (long i = 0; i < OLD; i++) CHECK(pthread_create(&old[i], NULL, old_thread, (void*)(1000 + i)) == 0, "create");
@@ -92,6 +88,31 @@ int main(int argc, char** argv) {
   for (long i = 0; i < BATCH; i++) CHECK(pthread_create(&b[i], NULL, new_thread, (void*)(20000 + i)) == 0, "create");
   for (int i = 0; i < BATCH; i++) pthread_join(b[i], NULL);
   CHECK(ie_get() == 1 && gd_get() == 2, "the dlopen caller's own values changed: %d %d", ie_get(), gd_get());
-  printf("tls_dlopen: %d failures\n", failures);
   return failures ? 1 : 0;
+}
+
+int main(int argc, char** argv) {
+  char lib[PATH_MAX];
+  if (sibling_path(lib, sizeof lib, argc, argv, "libie_tls.so")) return 2;
+  /* dead threads before the dlopen: a runtime may keep their TLS for reuse */
+  for (long i = 0; i < 100; i++) {
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, early, (void*)i) == 0, "early create");
+    pthread_join(t, NULL);
+  }
+  pid_t pid = fork();
+  CHECK(pid >= 0, "fork");
+  if (pid == 0) {
+    int r = scenario(lib);
+    printf("tls_dlopen child: %d failures\n", failures);
+    fflush(stdout);
+    _exit(r);
+  }
+  int st = 0;
+  CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the forked child's scenario: status %#x", st);
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 2) return 2;
+  int r = scenario(lib);
+  printf("tls_dlopen: %d failures\n", failures);
+  return r == 2 ? 2 : failures ? 1 : 0;
 }
