@@ -44,7 +44,13 @@ int cpus_allowed() {
 // "0.52 0.58 0.59 3/467 12345": the runnable count, or -1.
 int runnable_now() {
   char buf[128];
-  if (os::read_kept(loadavg, buf, sizeof buf) <= 0) return -1;
+  int had = loadavg.fd;
+  int n = os::read_kept(loadavg, buf, sizeof buf);
+  if (loadavg.fd != had) {  // (re)opened: the program's close family leaves it alone
+    ownfd_del(had);
+    ownfd_add(loadavg.fd, &loadavg.fd, nullptr);
+  }
+  if (n <= 0) return -1;
   const char* p = buf;
   for (int field = 0; field < 3; field++) {
     while (*p && *p != ' ') p++;

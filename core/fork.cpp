@@ -22,9 +22,11 @@ void prepare() {
   timers_fork(fork_phase::prepare);
   netpoll_fork(fork_phase::prepare);
   sched_fork(fork_phase::prepare);
+  ownfd_fork(fork_phase::prepare);  // last: netpoll registers under its own lock
 }
 
 void parent() {
+  ownfd_fork(fork_phase::parent);
   sched_fork(fork_phase::parent);
   netpoll_fork(fork_phase::parent);
   timers_fork(fork_phase::parent);
@@ -35,6 +37,7 @@ void parent() {
 }
 
 void child() {
+  ownfd_fork(fork_phase::child);
   parking_fork(fork_phase::child);
   sysmon_fork(fork_phase::child);
   preempt_fork(fork_phase::child);

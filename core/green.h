@@ -160,6 +160,20 @@ void netpoll_ready(int fd, int mode);
 void netpoll_drained(int fd, uint32_t seq);
 bool netpoll_empty(int fd, uint32_t seq);
 
+// ---- descriptors of libgreen's own (ownfd.cpp) ----
+// The netpoller's, the unwinder's pipe, kept /proc files: at numbers the
+// program was never given. The shim's close family leaves them alone.
+int ownfd_move_high(int fd);  // to a number >= os::high_fd_base(); the new number
+void ownfd_add(int fd, int* where, void (*moved)(int now));  // where (or moved) follows relocation
+void ownfd_del(int fd);
+bool ownfd_is(int fd);
+int ownfd_highest();  // the highest registered number, or -1
+// Before the program's dup2/dup3 onto fd: if it is ours, move ours
+// elsewhere (fd is then a copy the program may replace); false if not ours.
+bool ownfd_relocate(int fd);
+// The unwinder (libunwind) made this call: its descriptors are libgreen's.
+bool called_by_unwinder(const void* return_address);
+
 // ---- sleeping (sleep.cpp) ----
 // Sleep until the absolute deadline (ns) of clock (REALTIME, MONOTONIC or
 // BOOTTIME): a G parks with a timer, anything else waits on a futex.

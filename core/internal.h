@@ -489,6 +489,7 @@ void preempt_fork(fork_phase ph);
 void spare_fork(fork_phase ph);
 void signals_fork(fork_phase ph);
 void tls_fork(fork_phase ph);
+void ownfd_fork(fork_phase ph);
 // glibc's thread list (glibcthreads.cpp)
 bool glibc_threads_init(void* self_tcb, size_t list_offset);  // false: not found, nothing linked
 bool glibc_threads_active();

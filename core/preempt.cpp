@@ -182,6 +182,12 @@ bool preempt_init() {
   nunsafe = nown = 0;
   dl_iterate_phdr(collect, nullptr);
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  // libunwind makes its address-validation pipe on first use: now, before
+  // the program runs, rather than in a handler while the program opens
+  // files (the shim gives it numbers of libgreen's own, core/ownfd.cpp).
+  unw_context_t ctx;
+  unw_cursor_t cursor;
+  if (unw_getcontext(&ctx) == 0 && unw_init_local(&cursor, &ctx) == 0) unw_step(&cursor);
   if (os::set_signal_handler(sig, on_preempt, SA_RESTART) != 0) {
     sig = 0;
     return false;

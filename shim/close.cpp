@@ -59,6 +59,13 @@ bool open_fd(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
 GREEN_EXPORT int close(int fd) {
   green::testcancel();
+  if (__builtin_expect(green::ownfd_is(fd), 0)) {  // never the program's (core/ownfd.cpp)
+    if (!green::called_by_unwinder(__builtin_return_address(0))) {
+      errno = EBADF;
+      return -1;
+    }
+    green::ownfd_del(fd);  // the unwinder replaces its pipe
+  }
   fdinfo* f = fd_info(fd);
   uint8_t kind = f ? f->kind.load(std::memory_order_relaxed) : (uint8_t)FD_UNKNOWN;
   return fd_retire(fd, fd_end::close, close_op, &kind);
@@ -75,22 +82,31 @@ GREEN_EXPORT int dup(int old) {
 }
 
 // An invalid old or nfd leaves nfd alone (the kernel's EBADF/EINVAL).
+// dup2/dup3 onto a number of libgreen's own: ours moves first.
+int dup_onto(int old, int nfd, int flags, bool three) {
+  bool ours = green::ownfd_relocate(nfd);
+  dup_args a = {old, flags, three};
+  int r = fd_retire(nfd, fd_end::replace, dup_op, &a);
+  if (r >= 0) {
+    shared(old);
+  } else if (ours) {
+    int e = errno;
+    plain_close(nfd, nullptr);  // the copy left behind: the number is free, as natively
+    errno = e;
+  }
+  return r;
+}
+
 GREEN_EXPORT int dup2(int old, int nfd) {
   REAL(dup2);
   if (old == nfd || nfd < 0 || !open_fd(old)) return real_dup2(old, nfd);
-  dup_args a = {old, 0, false};
-  int r = fd_retire(nfd, fd_end::replace, dup_op, &a);
-  if (r >= 0) shared(old);
-  return r;
+  return dup_onto(old, nfd, 0, false);
 }
 
 GREEN_EXPORT int dup3(int old, int nfd, int flags) {
   REAL(dup3);
   if (old == nfd || nfd < 0 || (flags & ~O_CLOEXEC) || !open_fd(old)) return real_dup3(old, nfd, flags);
-  dup_args a = {old, flags, true};
-  int r = fd_retire(nfd, fd_end::replace, dup_op, &a);
-  if (r >= 0) shared(old);
-  return r;
+  return dup_onto(old, nfd, flags, true);
 }
 
 // Descriptors libgreen knows something about are retired one by one (a
@@ -104,10 +120,13 @@ GREEN_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
     if (fd_busy((int)fd))
       fd_retire((int)fd, fd_end::close, plain_close, nullptr);
   }
+  // The kernel closes everything between the hidden copies and libgreen's
+  // own descriptors.
   top = (unsigned)fd_known_limit();
+  unsigned own_top = (unsigned)(green::ownfd_highest() + 1);
   unsigned from = first;
-  for (unsigned fd = first; fd <= last && fd < top; fd++) {
-    if (!fd_hidden((int)fd)) continue;
+  for (unsigned fd = first; fd <= last && (fd < top || fd < own_top); fd++) {
+    if (!(fd < top && fd_hidden((int)fd)) && !green::ownfd_is((int)fd)) continue;
     if (from < fd && real_close_range(from, fd - 1, 0) != 0) return -1;
     from = fd + 1;
   }

@@ -4,6 +4,7 @@
 // or closedir close with their own internal call), so what fd.cpp and the
 // netpoller remember about the number (its kind, a poller registration of
 // the old file) is forgotten here before the application can use it.
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -35,8 +36,20 @@ GREEN_EXPORT int pipe(int fds[2]) {
   return fresh2(real_pipe(fds), fds);
 }
 
+// libunwind validates the addresses it unwinds through by writing them into
+// a pipe of its own, whose numbers it keeps: those become libgreen's
+// (core/ownfd.cpp), so the program neither sees nor reuses them.
 GREEN_EXPORT int pipe2(int fds[2], int flags) {
   REAL(pipe2);
+  if (__builtin_expect(green::called_by_unwinder(__builtin_return_address(0)), 0)) {
+    int r = real_pipe2(fds, flags | O_CLOEXEC);
+    if (r != 0) return r;
+    for (int i = 0; i < 2; i++) {
+      fds[i] = green::ownfd_move_high(fds[i]);
+      green::ownfd_add(fds[i], &fds[i], nullptr);
+    }
+    return 0;
+  }
   return fresh2(real_pipe2(fds, flags), fds);
 }
 

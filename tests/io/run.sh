@@ -15,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock sharedfd tcpread busyio; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock sharedfd tcpread busyio closefds; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -84,6 +84,10 @@ three_ways tcpread
 # Readiness while every P runs a spinning thread: no M idles in
 # epoll_wait, so busy Ms or sysmon must harvest it.
 three_ways busyio
+# Regression: closefrom(3) closed libgreen's epoll set and eventfd (every
+# later wait for I/O failed) and the unwinder's pipe, whose numbers the
+# unwinder kept using on the program's next files.
+three_ways closefds
 # A thread blocked inside glibc (stdio's own read, no interposer sees it)
 # with one P: sysmon lends a spare P so the other threads keep running.
 run stuck native - "$OUT/stuck"
