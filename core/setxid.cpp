@@ -12,7 +12,7 @@
 // Invariants:
 //  - glibc installs its handler at its first pthread_create (the first
 //    OS thread libgreen starts); setxid_wrap runs after each start and
-//    wraps once. The wrapper never changes which thread makes the call.
+//    wraps once (under wrap_mu: Ms start from several threads). The wrapper never changes which thread makes the call.
 //  - G blocks in glibc's thread list are marked exiting (glibcthreads.cpp),
 //    so glibc never signals for them; only OS threads are signalled.
 //  - If the M cannot be told (a G between Ms at that instant), glibc's
@@ -29,33 +29,35 @@ namespace {
 constexpr int SIGSETXID = 33;
 
 using handler_fn = void (*)(int, siginfo_t*, void*);
-handler_fn glibc_handler = nullptr;
+std::atomic<handler_fn> glibc_handler{nullptr};  // set once, before ours is installed
+lock wrap_mu;
 
 void on_setxid(int sig, siginfo_t* si, void* ctx) {
   void* tp = os::thread_pointer();
   G* g = tls_m ? nullptr : tls_g;
   M* m = g ? g->m : nullptr;
+  handler_fn glibc = glibc_handler.load(std::memory_order_acquire);
   if (m && m->tcb && m->tcb != tp && m->tid == os::gettid()) {
     os::set_thread_pointer(m->tcb);
-    glibc_handler(sig, si, ctx);
+    glibc(sig, si, ctx);
     os::set_thread_pointer(tp);
     return;
   }
-  glibc_handler(sig, si, ctx);
+  glibc(sig, si, ctx);
 }
 
 }  // namespace
 
 void setxid_wrap() {
-  if (glibc_handler) return;
+  if (glibc_handler.load(std::memory_order_acquire)) return;
+  lock_guard l(wrap_mu);  // Ms start from several threads
+  if (glibc_handler.load(std::memory_order_relaxed)) return;
   void* h = os::signal_handler(SIGSETXID);
   if (!h || h == reinterpret_cast<void*>(SIG_IGN) || h == reinterpret_cast<void*>(on_setxid))
     return;
-  glibc_handler = reinterpret_cast<handler_fn>(h);
-  if (os::set_signal_handler(SIGSETXID, on_setxid, SA_ONSTACK | SA_RESTART) != 0) {
-    glibc_handler = nullptr;
+  glibc_handler.store(reinterpret_cast<handler_fn>(h), std::memory_order_release);
+  if (os::set_signal_handler(SIGSETXID, on_setxid, SA_ONSTACK | SA_RESTART) != 0)
     diag("libgreen: cannot wrap glibc's SIGSETXID handler; setuid() and the like may hang\n");
-  }
 }
 
 }  // namespace green
