@@ -594,11 +594,13 @@ void execute(M* m, G* g) {
   m->curg = nullptr;
   auto* req = static_cast<switch_req*>(t.data);
   switch (req->kind) {
-    case req_kind::yield:
+    case req_kind::yield: {
+      bool here = req->here;  // on prev's stack: read before prev is visible
       prev->status.store(gstatus::runnable, std::memory_order_relaxed);
       runq_put(m->p, prev, false);
-      if (!req->here) wakep();  // an idle P could run it (or what is queued before it)
+      if (!here) wakep();  // an idle P could run it (or what is queued before it)
       break;
+    }
     case req_kind::park:
       park_finish(prev, req);
       break;
