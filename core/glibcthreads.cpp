@@ -132,10 +132,11 @@ bool glibc_threads_active() { return gt.user != nullptr; }
 
 const size_t* glibc_tls_generation() { return gt.generation; }
 
+// A block's first set-up, before it is on the list: nobody else reads it yet.
 void glibc_threads_mark(void* tcb) {
   if (!gt.user) return;
   auto* ch = reinterpret_cast<int*>(static_cast<char*>(tcb) + gt.cancel_offset);
-  __atomic_fetch_or(ch, EXITING_BITMASK, __ATOMIC_RELAXED);
+  __atomic_store_n(ch, __atomic_load_n(ch, __ATOMIC_RELAXED) | EXITING_BITMASK, __ATOMIC_RELAXED);
 }
 
 // Zero a block's struct pthread for its next G, except what glibc may read

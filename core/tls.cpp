@@ -354,9 +354,7 @@ static void fill_header(char* tcb) {
   reinterpret_cast<void**>(tcb)[0] = tcb;  // tcbhead_t.tcb
   reinterpret_cast<void**>(tcb)[2] = tcb;  // tcbhead_t.self
   *reinterpret_cast<int*>(tcb + 0x18) = 1;  // multiple_threads
-  if (glibc_threads_active()) {
-    glibc_threads_mark(tcb);  // its list node is glibc's (glibcthreads.cpp)
-  } else {
+  if (!glibc_threads_active()) {  // else its list node is glibc's (glibcthreads.cpp)
     void** list = reinterpret_cast<void**>(tcb + geo.list_offset);
     list[0] = list[1] = list;  // empty node: fork's list_del(&self->list) is harmless
   }
@@ -367,6 +365,7 @@ void tls_setup(G* g, char* block) {
   char* tcb = block + tls_tcb_offset();
   g->tcb = tcb;
   fill_header(tcb);
+  glibc_threads_mark(tcb);  // kept on reuse (glibc_threads_clear)
   glibc_threads_add(g);  // before the loader fills it: a dlopen meanwhile reaches it too
   GREEN_CHECK(geo.allocate(tcb) == tcb, "_dl_allocate_tls failed");
   g->tls_ready = true;
