@@ -14,7 +14,7 @@
 // that the application itself keeps blocking. The flag is set for the
 // duration of one non-blocking connect (or re-connect) system call, never
 // across a wait; inside this process the shim keeps reporting the
-// application's own flag. Not seen: vfork, clone and raw fork system calls
+// application's own flag. Not seen: clone and raw fork system calls
 // of the application, pidfd_getfd from another process.
 //
 // The wait reuses the kernel's own state machine: after EINPROGRESS the G

@@ -123,8 +123,10 @@ bool syscall_routed(long n, const long* a, long* out) {
       r = e ? -1 : 0;
       break;
     }
+    case SYS_vfork:  // a fork, as vfork() (vfork.cpp)
+      r = ::vfork();
+      break;
     case SYS_fork:
-    case SYS_vfork:
       shared_all();  // a new process may hold every descriptor; the call itself stays raw
       return false;
     case SYS_clone:

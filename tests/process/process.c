@@ -13,8 +13,16 @@
  *   abort     abort() from a thread: killed by SIGABRT
  *   segv      a thread dereferences NULL: killed by SIGSEGV
  *   daemon    daemon(1, 1), then the daemon writes "daemon-ok <pid>" to
- *             the file named by argv[2] from a new thread */
+ *             the file named by argv[2] from a new thread
+ *   vfork     while a thread is blocked in read() on a socketpair, another
+ *             vforks 50 children that, as shells do before exec, redirect
+ *             stdout, close the socketpair and reset a signal's handler;
+ *             the reader still gets its byte, the parent's handler still
+ *             runs; prints "vfork-ok" */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdatomic.h>
@@ -191,6 +199,40 @@ static void* daemon_writer(void* arg) {
   return NULL;
 }
 
+static int vsv[2];
+static volatile sig_atomic_t usr1_seen;
+static void on_usr1(int sig) { (void)sig; usr1_seen = 1; }
+static void* vreader(void* arg) {
+  char c = 0;
+  ssize_t n = read(vsv[0], &c, 1);
+  *(char*)arg = n == 1 ? c : '?';
+  return NULL;
+}
+/* the child never returns from here: it execs or _exits */
+static pid_t vfork_true(void) {
+  pid_t pid = vfork();
+  if (pid == 0) {
+    int fd = open("/dev/null", O_WRONLY);
+    dup2(fd, 1);
+    close(fd);
+    close(vsv[0]);
+    close(vsv[1]);
+    signal(SIGUSR1, SIG_DFL);
+    execl("/bin/true", "true", (char*)NULL);
+    _exit(127);
+  }
+  return pid;
+}
+static void* vforker(void* arg) {
+  (void)arg;
+  for (int i = 0; i < 50; i++) {
+    pid_t pid = vfork_true();
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return (void*)1;
+  }
+  return NULL;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -218,6 +260,25 @@ int main(int argc, char** argv) {
     printf("spawn-ok\n");
     return 0;
   }
+  if (!strcmp(mode, "vfork")) {
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, vsv) == 0);
+    CHECK(signal(SIGUSR1, on_usr1) != SIG_ERR);
+    char got = 0;
+    pthread_t rd;
+    CHECK(pthread_create(&rd, NULL, vreader, &got) == 0);
+    struct timespec d = {0, 20000000};
+    nanosleep(&d, NULL); /* the reader is blocked in read() */
+    CHECK(pthread_create(&t, NULL, vforker, NULL) == 0);
+    CHECK(pthread_join(t, &r) == 0 && r == NULL);
+    CHECK(write(vsv[1], "x", 1) == 1);
+    CHECK(pthread_join(rd, NULL) == 0);
+    if (got != 'x') fprintf(stderr, "the blocked reader got '%c'\n", got);
+    CHECK(got == 'x');
+    raise(SIGUSR1);
+    CHECK(usr1_seen);
+    printf("vfork-ok\n");
+    return 0;
+  }
   if (!strcmp(mode, "daemon")) {
     CHECK(argc > 2);
     daemon_file = argv[2];
@@ -229,7 +290,7 @@ int main(int argc, char** argv) {
   long code = !strcmp(mode, "exit") ? 7 : !strcmp(mode, "_exit") ? 9 : !strcmp(mode, "quick") ? 5
             : !strcmp(mode, "abort") ? 6 : !strcmp(mode, "segv") ? 11 : -1;
   if (code < 0) {
-    fprintf(stderr, "usage: process fork|exec|spawn|exit|_exit|quick|abort|segv|daemon FILE\n");
+    fprintf(stderr, "usage: process fork|exec|spawn|vfork|exit|_exit|quick|abort|segv|daemon FILE\n");
     return 2;
   }
   atexit(ran_atexit);

@@ -31,6 +31,10 @@ expect() {
 expect fork 0 "fork-ok"
 expect exec 0 "exec-ok"
 expect spawn 0 "spawn-ok"
+# Regression: a vfork child shares memory with the parent; its close() and
+# signal() went through libgreen's bookkeeping of the parent (the parent's
+# blocked reader saw its socket closed).
+expect vfork 0 "vfork-ok"
 expect exit 7 "atexit-ran"
 expect _exit 9 ""
 expect quick 5 "at_quick_exit-ran"
