@@ -117,13 +117,8 @@ bool woken_by_signal_maybe() {
 
 // num_threads, field 20 of /proc/self/stat; -1 if unreadable.
 int kernel_threads() {
-  int fd = (int)os::syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
   char buf[1024];
-  long n = os::syscall6(SYS_read, fd, (long)buf, sizeof buf - 1);
-  os::syscall6(SYS_close, fd);
-  if (n <= 0) return -1;
-  buf[n] = 0;
+  if (proc_read("/proc/self/stat", buf, sizeof buf) <= 0) return -1;
   char* p = strrchr(buf, ')');  // the command name may hold spaces and parentheses
   if (!p) return -1;
   for (int field = 3; field <= 20 && p; field++) p = strchr(p + 1, ' ');  // to field 20's space

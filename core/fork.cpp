@@ -38,6 +38,7 @@ void parent() {
 
 void child() {
   ownfd_fork(fork_phase::child);
+  procread_fork(fork_phase::child);
   parking_fork(fork_phase::child);
   sysmon_fork(fork_phase::child);
   preempt_fork(fork_phase::child);

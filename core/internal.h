@@ -498,6 +498,13 @@ void glibc_threads_mark(void* tcb);    // a G's TCB: glibc must not signal it
 void glibc_threads_clear(void* tcb, size_t size);  // zero struct pthread but what glibc reads
 void glibc_threads_add(G* g);          // link g's TCB, once per process epoch
 void glibc_threads_fork_child(G* self);
+// /proc reads outside the program's descriptor table (procread.cpp)
+int proc_read(const char* path, char* buf, int len);  // as os::read_file
+// The kernel's scheduling state of thread tid of this process, as
+// /proc/self/task/TID/stat shows it ('R' running or runnable, 'S' asleep,
+// 'D' uninterruptible, ...), or 0 if it cannot be read.
+char task_state(int tid);
+void procread_fork(fork_phase ph);
 void setxid_wrap();  // after an OS thread starts: glibc's SIGSETXID handler runs on the M's TCB (setxid.cpp)
 void fork_handlers_install();
 

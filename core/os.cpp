@@ -102,14 +102,6 @@ int read_kept(kept_file& f, char* buf, int len) {
   return (int)n;
 }
 
-char task_state(int tid) {
-  char path[64], buf[256];
-  snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-  if (read_file(path, buf, sizeof buf) <= 0) return 0;
-  const char* paren = strrchr(buf, ')');  // comm may contain spaces and parentheses
-  return paren && paren[1] == ' ' ? paren[2] : 0;
-}
-
 int64_t now_ns(clockid_t clock) {
   struct timespec ts;
   clock_gettime(clock, &ts);

@@ -53,10 +53,6 @@ struct kept_file {
 };
 // Its contents into buf, NUL-terminated: the length, or -errno.
 int read_kept(kept_file& f, char* buf, int len);
-// The kernel's scheduling state of thread tid of this process, as
-// /proc/self/task/TID/stat shows it ('R' running or runnable, 'S' asleep,
-// 'D' uninterruptible, ...), or 0 if it cannot be read.
-char task_state(int tid);
 int64_t now_ns(clockid_t clock);  // vDSO clock_gettime (not interposed)
 void set_thread_pointer(void* tp);
 // Install fn for sig (SA_SIGINFO | flags; sig itself blocked while it runs)

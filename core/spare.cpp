@@ -39,11 +39,11 @@ watch* seen;
 
 // tid sleeps in a system call that libgreen did not make.
 bool blocked_outside(int tid) {
-  char state = os::task_state(tid);
+  char state = task_state(tid);
   if (state != 'S' && state != 'D') return false;
   char path[64], buf[256];
   snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-  if (os::read_file(path, buf, sizeof buf) <= 0) return false;
+  if (proc_read(path, buf, sizeof buf) <= 0) return false;
   // "NR a1 a2 a3 a4 a5 a6 SP PC" while in a system call; "running" or
   // "-1 SP PC" otherwise.
   char* end;

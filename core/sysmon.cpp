@@ -62,7 +62,7 @@ bool any_in_syscall() {
 bool m_runnable(P* p, observed& o, int64_t now) {
   if (now < o.recheck) return true;
   int tid = p->mtid.load(std::memory_order_relaxed);
-  if (!tid || os::task_state(tid) != 'R') return false;
+  if (!tid || task_state(tid) != 'R') return false;
   o.gap = o.gap ? (o.gap * 2 > RECHECK_NS ? RECHECK_NS : o.gap * 2) : MIN_RECHECK_NS;
   o.recheck = now + o.gap;
   return true;

@@ -15,7 +15,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock sharedfd tcpread busyio closefds; do
+for p in ring echo sleepers semantics handoff blocked stuck closewait connect rawsys fdkinds moresys idle_cpu oversub sigstorm noblock sharedfd tcpread busyio closefds lowfd; do
   gcc -O2 -g -Wall -Wextra -Werror -pthread "$SRC/$p.c" -o "$OUT/$p" || { bad "build $p" "gcc failed"; }
 done
 [ -f "$LIB" ] || { bad "libgreen" "$LIB is missing"; echo "$pass passed, $fail failed"; exit 1; }
@@ -88,6 +88,10 @@ three_ways busyio
 # later wait for I/O failed) and the unwinder's pipe, whose numbers the
 # unwinder kept using on the program's next files.
 three_ways closefds
+# Regression: sysmon's look at an M blocked in a call libgreen cannot know
+# will block opened a /proc file in the program's descriptor table, so
+# some of the program's opens did not get the lowest free number.
+three_ways lowfd
 # A thread blocked inside glibc (stdio's own read, no interposer sees it)
 # with one P: sysmon lends a spare P so the other threads keep running.
 run stuck native - "$OUT/stuck"
