@@ -162,8 +162,8 @@ bool netpoll_empty(int fd, uint32_t seq);
 
 // ---- descriptors of libgreen's own (ownfd.cpp) ----
 // The netpoller's, the unwinder's pipe, kept /proc files: at numbers the
-// program was never given. The shim's close family leaves them alone.
-int ownfd_move_high(int fd);  // to a number >= os::high_fd_base(); the new number
+// program was never given (os::move_high). The shim's close family leaves
+// them alone.
 void ownfd_add(int fd, int* where, void (*moved)(int now));  // where (or moved) follows relocation
 void ownfd_del(int fd);
 bool ownfd_is(int fd);
@@ -171,7 +171,8 @@ int ownfd_highest();  // the highest registered number, or -1
 // Before the program's dup2/dup3 onto fd: if it is ours, move ours
 // elsewhere (fd is then a copy the program may replace); false if not ours.
 bool ownfd_relocate(int fd);
-// The unwinder (libunwind) made this call: its descriptors are libgreen's.
+// The unwinder (libunwind) made this call: its descriptors are libgreen's
+// (preempt.cpp knows libunwind's code).
 bool called_by_unwinder(const void* return_address);
 
 // ---- sleeping (sleep.cpp) ----

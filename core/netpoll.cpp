@@ -99,10 +99,10 @@ int epoll_fd() {
   if (e < 0) {
     e = (int)os::syscall6(SYS_epoll_create1, EPOLL_CLOEXEC);
     GREEN_CHECK2(e >= 0, "epoll_create1 failed", e, 0);
-    e = ownfd_move_high(e);  // the program's numbers stay its own (ownfd.cpp)
+    e = os::move_high(e);  // the program's numbers stay its own (ownfd.cpp)
     breakfd = (int)os::syscall6(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
     GREEN_CHECK2(breakfd >= 0, "eventfd for the netpoller failed", breakfd, 0);
-    breakfd = ownfd_move_high(breakfd);
+    breakfd = os::move_high(breakfd);
     ownfd_add(e, nullptr, [](int now) { epfd.store(now, std::memory_order_release); });
     ownfd_add(breakfd, &breakfd, nullptr);
     struct epoll_event be;

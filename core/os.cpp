@@ -74,6 +74,15 @@ int high_fd_base() {
   return rl.rlim_cur > 2048 ? 1024 : (int)(rl.rlim_cur / 2);
 }
 
+int move_high(int fd) {
+  int base = high_fd_base();
+  if (fd < 0 || fd >= base) return fd;
+  int high = (int)syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
+  if (high < 0) return fd;
+  syscall6(SYS_close, fd);
+  return high;
+}
+
 static bool still_ours(const kept_file& f) {
   struct stat st;
   return syscall6(SYS_fstat, f.fd, (long)&st) == 0 && st.st_dev == f.dev && st.st_ino == f.ino;
@@ -84,9 +93,11 @@ int read_kept(kept_file& f, char* buf, int len) {
     f.fd = -1;
     int low = (int)syscall6(SYS_openat, AT_FDCWD, (long)f.path, O_RDONLY | O_CLOEXEC);
     if (low < 0) return low;
-    int high = (int)syscall6(SYS_fcntl, low, F_DUPFD_CLOEXEC, high_fd_base());
-    syscall6(SYS_close, low);
-    if (high < 0) return high;
+    int high = move_high(low);
+    if (high < high_fd_base()) {
+      syscall6(SYS_close, high);
+      return -EMFILE;
+    }
     struct stat st;
     if (syscall6(SYS_fstat, high, (long)&st) != 0) {
       syscall6(SYS_close, high);

@@ -40,6 +40,9 @@ int read_file(const char* path, char* buf, int len);
 // limit when that is small. Below select()'s FD_SETSIZE, where programs put
 // their own fixed numbers and expect the lowest free one, nothing changes.
 int high_fd_base();
+// fd moved to the lowest free number >= high_fd_base() (the low one closed):
+// the new number, or fd itself if it is already there or the move failed.
+int move_high(int fd);
 // A /proc file read again and again (sysmon's samples) through one
 // descriptor kept open at a high number (at or above 1024, or half a small
 // open-files limit): the application's lowest free number is taken only

@@ -10,7 +10,7 @@
 // unwinder read, write and close the program's file).
 //
 // Invariants:
-//  - Each lives at a number >= os::high_fd_base() (ownfd_move_high), and
+//  - Each lives at a number >= os::high_fd_base() (os::move_high), and
 //    is registered with the place that holds its number (ownfd_add).
 //  - The shim's close family leaves a registered number alone (close says
 //    EBADF, as for any number the program does not have); dup2/dup3 onto
@@ -18,13 +18,9 @@
 //    holder, then let the program have it.
 //  - Registration and relocation take own_mu; ownfd_is reads without it
 //    (a number being registered may be seen a moment late).
-#include <dlfcn.h>
-#include <link.h>
 #include <fcntl.h>
-#include <string.h>
 
 #include <algorithm>
-#include <new>
 
 #include "internal.h"
 #include "os.h"
@@ -55,14 +51,6 @@ void recompute_lowest() {  // own_mu held
 }
 
 }  // namespace
-
-int ownfd_move_high(int fd) {
-  if (fd < 0 || fd >= os::high_fd_base()) return fd;
-  int high = (int)os::syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, os::high_fd_base());
-  if (high < 0) return fd;
-  os::syscall6(SYS_close, fd);
-  return high;
-}
 
 void ownfd_add(int fd, int* where, void (*moved)(int)) {
   if (fd < 0) return;
@@ -112,47 +100,6 @@ bool ownfd_relocate(int fd) {
     recompute_lowest();
     return true;  // fd is now a copy the program's dup2 replaces
   }
-  return false;
-}
-
-namespace {
-
-// libunwind's code: its executable segments, found once (it is loaded
-// with libgreen, before any call that asks).
-struct range {
-  uintptr_t lo, hi;
-};
-range unwinder[4];
-std::atomic<int> nunwinder{-1};
-lock unwinder_mu;
-
-int find_unwinder(struct dl_phdr_info* info, size_t, void* data) {
-  int* n = static_cast<int*>(data);
-  if (!info->dlpi_name || !strstr(info->dlpi_name, "/libunwind")) return 0;
-  for (int i = 0; i < info->dlpi_phnum && *n < 4; i++) {
-    const auto& ph = info->dlpi_phdr[i];
-    if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
-      unwinder[(*n)++] = range{info->dlpi_addr + ph.p_vaddr, info->dlpi_addr + ph.p_vaddr + ph.p_memsz};
-  }
-  return 0;
-}
-
-}  // namespace
-
-bool called_by_unwinder(const void* ra) {
-  int n = nunwinder.load(std::memory_order_acquire);
-  if (n < 0) {
-    lock_guard l(unwinder_mu);
-    n = nunwinder.load(std::memory_order_relaxed);
-    if (n < 0) {
-      n = 0;
-      dl_iterate_phdr(find_unwinder, &n);
-      nunwinder.store(n, std::memory_order_release);
-    }
-  }
-  auto a = reinterpret_cast<uintptr_t>(ra);
-  for (int i = 0; i < n; i++)
-    if (a >= unwinder[i].lo && a < unwinder[i].hi) return true;
   return false;
 }
 

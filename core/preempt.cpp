@@ -57,6 +57,8 @@ range unsafe[MAX_RANGES];
 int nunsafe;
 range own[4];  // libgreen's own executable segments
 int nown;
+range unwinder[4];  // libunwind's (its pipe's descriptors are ours: ownfd.cpp)
+int nunwinder;
 int sig;
 int64_t timeslice_ns;
 bool enabled;
@@ -72,34 +74,43 @@ bool is_self(uintptr_t base, const ElfW(Phdr) * ph, int n) {
   return false;
 }
 
-// The objects whose code must not be interrupted by a switch.
-bool is_runtime_object(const char* path) {
+// The object's file name (without its directory) starts with prefix.
+bool named(const char* path, const char* prefix) {
   const char* slash = strrchr(path, '/');
   const char* name = slash ? slash + 1 : path;
+  return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+// The objects whose code must not be interrupted by a switch.
+bool is_runtime_object(const char* path) {
   static const char* const prefixes[] = {"libc.so", "ld-linux", "libgcc_s.so", "libunwind"};
   for (const char* p : prefixes)
-    if (strncmp(name, p, strlen(p)) == 0) return true;
+    if (named(path, p)) return true;
   return false;
 }
 
 int collect(struct dl_phdr_info* info, size_t, void*) {
   bool self = is_self(info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
   if (!self && !is_runtime_object(info->dlpi_name)) return 0;
+  bool unw = !self && named(info->dlpi_name, "libunwind");
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr)& ph = info->dlpi_phdr[i];
     if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
     uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
     if (nunsafe < MAX_RANGES) unsafe[nunsafe++] = range{lo, lo + ph.p_memsz};
     if (self && nown < 4) own[nown++] = range{lo, lo + ph.p_memsz};
+    if (unw && nunwinder < 4) unwinder[nunwinder++] = range{lo, lo + ph.p_memsz};
   }
   return 0;
 }
 
-bool in_runtime_code(uintptr_t pc) {
-  for (int i = 0; i < nunsafe; i++)
-    if (pc >= unsafe[i].lo && pc < unsafe[i].hi) return true;
+bool in(const range* r, int n, uintptr_t pc) {
+  for (int i = 0; i < n; i++)
+    if (pc >= r[i].lo && pc < r[i].hi) return true;
   return false;
 }
+
+bool in_runtime_code(uintptr_t pc) { return in(unsafe, nunsafe, pc); }
 
 // Every frame from the interrupted one up to the G's entry is application
 // code. An unwinding failure counts as unsafe: we cannot see what is below.
@@ -179,7 +190,7 @@ bool preempt_init() {
   timeslice_ns = int64_t(sched.cfg.timeslice_us) * 1000;
   seen = static_cast<observed*>(calloc((size_t)sched.nallp, sizeof(observed)));
   if (!seen) return false;
-  nunsafe = nown = 0;
+  nunsafe = nown = nunwinder = 0;
   dl_iterate_phdr(collect, nullptr);
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   // libunwind makes its address-validation pipe on first use: now, before
@@ -202,10 +213,10 @@ bool preempt_init() {
 
 bool preempt_enabled() { return enabled; }
 
-bool in_libgreen(uintptr_t pc) {
-  for (int i = 0; i < nown; i++)
-    if (pc >= own[i].lo && pc < own[i].hi) return true;
-  return false;
+bool in_libgreen(uintptr_t pc) { return in(own, nown, pc); }
+
+bool called_by_unwinder(const void* ra) {
+  return in(unwinder, nunwinder, reinterpret_cast<uintptr_t>(ra));
 }
 
 int preempt_signal() { return sig; }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "os.h"
 
 using namespace green::shim;
 
@@ -45,7 +46,7 @@ GREEN_EXPORT int pipe2(int fds[2], int flags) {
     int r = real_pipe2(fds, flags | O_CLOEXEC);
     if (r != 0) return r;
     for (int i = 0; i < 2; i++) {
-      fds[i] = green::ownfd_move_high(fds[i]);
+      fds[i] = green::os::move_high(fds[i]);
       green::ownfd_add(fds[i], &fds[i], nullptr);
     }
     return 0;
